@@ -1,0 +1,1 @@
+"""kinlink sub-package."""
