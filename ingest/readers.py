@@ -1,0 +1,235 @@
+"""Readers for the files agencies actually have: CSV, XLSX and JSON Lines.
+
+A reader's only job is to turn a file into a header and raw rows that carry
+the line number a person would see when opening the file. Whole-file problems
+(binary content, wrong encoding, empty) raise :class:`FileProblem` once;
+per-row problems are left to validation so that one bad row does not hide the
+others.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: File name endings and the reader each one selects.
+FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read. The message says what to do about it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One row as found in the file, before mapping and validation."""
+
+    line: int
+    values: dict[str, Any]
+    #: Set by the reader when the row itself is malformed (e.g. bad JSON).
+    problem: str | None = None
+
+
+@dataclass
+class RawTable:
+    """What a reader found: the header and an iterator over rows."""
+
+    format: str
+    header: list[str]
+    rows: Iterator[RawRow]
+
+
+def detect_format(path: Path) -> str:
+    """The reader for a path, from its ending; a clear error for anything else."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(FORMATS))
+        raise FileProblem(f"{path.name}: unsupported file type {path.suffix!r}; use one of {known}")
+    return fmt
+
+
+def open_table(path: Path, encoding: str = "utf-8") -> RawTable:
+    """Open any supported file; checks that it is what its name claims first."""
+    if not path.exists():
+        raise FileProblem(f"{path}: no such file")
+    if path.is_dir():
+        raise FileProblem(f"{path}: is a folder, not a file")
+    fmt = detect_format(path)
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if not head:
+        raise FileProblem(f"{path.name}: the file is empty")
+    if fmt == "xlsx":
+        if not head.startswith(_ZIP_MAGIC):
+            raise FileProblem(f"{path.name}: not an Excel workbook (.xlsx) despite its name")
+        return _read_xlsx(path)
+    if head.startswith(_ZIP_MAGIC):
+        raise FileProblem(
+            f"{path.name}: this is an Excel workbook or another zip file, not text; "
+            "save it with the .xlsx ending or export it as CSV UTF-8"
+        )
+    if head.startswith(_OLE_MAGIC):
+        raise FileProblem(
+            f"{path.name}: this is an old Excel .xls workbook; save it as .xlsx or CSV UTF-8"
+        )
+    if b"\x00" in head:
+        raise FileProblem(
+            f"{path.name}: the file contains binary data (NUL bytes); "
+            "it is not a text file (if it is UTF-16 text, save it as CSV UTF-8)"
+        )
+    text = _decode(path, encoding)
+    if not text.strip():
+        raise FileProblem(f"{path.name}: the file has no content")
+    if fmt == "jsonl":
+        return _read_jsonl(text)
+    return _read_csv(path, text)
+
+
+def _decode(path: Path, encoding: str) -> str:
+    raw = path.read_bytes()
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
+    try:
+        return raw.decode(codec)
+    except LookupError:
+        raise FileProblem(f"unknown encoding {encoding!r}") from None
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise FileProblem(
+            f"{path.name}: not valid {encoding} text (first bad byte on line {line}); "
+            "save the file as 'CSV UTF-8' or give its encoding with --encoding (e.g. cp1252)"
+        ) from None
+
+
+def _read_csv(path: Path, text: str) -> RawTable:
+    first_line = text.split("\n", 1)[0]
+    if path.suffix.lower() == ".tsv":
+        delimiter = "\t"
+    else:
+        # Excel in French, Spanish or Portuguese locales writes ';' because ','
+        # is their decimal mark; the header line tells which was used.
+        counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+        delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as err:
+        raise FileProblem(f"{path.name}: the header line cannot be read as CSV: {err}") from None
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise FileProblem(f"{path.name}: the first line (the header) is empty")
+
+    def rows() -> Iterator[RawRow]:
+        start = reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                yield RawRow(start, {}, f"malformed CSV: {err}")
+                start = reader.line_num + 1
+                continue
+            line, start = start, reader.line_num + 1
+            if not cells or all(not c.strip() for c in cells):
+                continue  # blank lines are layout, not records
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+                yield RawRow(
+                    line,
+                    {},
+                    f"row has {len(cells)} cells but the header has {len(header)} columns",
+                )
+                continue
+            yield RawRow(line, dict(zip(header, cells, strict=False)))
+
+    return RawTable("csv", header, rows())
+
+
+def _read_jsonl(text: str) -> RawTable:
+    lines = text.splitlines()
+    header: list[str] = []
+    seen: set[str] = set()
+    parsed: list[RawRow] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            parsed.append(RawRow(number, {}, f"not valid JSON: {err.msg} (column {err.colno})"))
+            continue
+        if not isinstance(obj, dict):
+            parsed.append(RawRow(number, {}, "each line must be a JSON object ({...})"))
+            continue
+        for key in obj:
+            if key not in seen:
+                seen.add(key)
+                header.append(key)
+        parsed.append(RawRow(number, {k: _json_cell(v) for k, v in obj.items()}))
+    return RawTable("jsonl", header, iter(parsed))
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        # A list of other names is the one structured value the format knows.
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return ";".join(value)
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _read_xlsx(path: Path) -> RawTable:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as err:  # calamine raises its own error types per failure
+        raise FileProblem(f"{path.name}: the workbook cannot be read: {err}") from None
+    if not sheet:
+        raise FileProblem(f"{path.name}: the first sheet is empty")
+    header = [_xlsx_cell(c) or "" for c in sheet[0]]
+    header = [str(h).strip() for h in header]
+    if not any(header):
+        raise FileProblem(f"{path.name}: the first row of the first sheet (the header) is empty")
+
+    def rows() -> Iterator[RawRow]:
+        for index, cells in enumerate(sheet[1:], start=2):
+            values = [_xlsx_cell(c) for c in cells]
+            if all(v is None or v == "" for v in values):
+                continue
+            extra = values[len(header) :]
+            if any(v not in (None, "") for v in extra):
+                yield RawRow(index, {}, f"row has values beyond the {len(header)} header columns")
+                continue
+            yield RawRow(index, dict(zip(header, values, strict=False)))
+
+    return RawTable("xlsx", header, rows())
+
+
+def _xlsx_cell(value: Any) -> Any:
+    # Spreadsheets store phone numbers and ids typed as digits as floats;
+    # "252612345678.0" would never match "252612345678".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date | dt.time | bool):
+        return value
+    if value is None:
+        return None
+    return str(value)
