@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from kinlink.ingest.columns import RECORD_COLUMNS, REQUIRED_COLUMNS
 from kinlink.ingest.readers import FileProblem
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _KNOWN = frozenset(RECORD_COLUMNS)
 
@@ -39,6 +39,24 @@ class Mapping(BaseModel):
     #: how dates like 07/03/2015 are read: day first (dmy) or month first (mdy)
     date_order: Literal["dmy", "mdy"] = "dmy"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _scalars_as_text(cls, data: Any) -> Any:
+        # YAML reads `1: male` and `consent: yes` as numbers and booleans;
+        # in a mapping they are always cell text.
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("constants"), dict):
+                data["constants"] = {k: _scalar(v) for k, v in data["constants"].items()}
+            if isinstance(data.get("values"), dict):
+                data["values"] = {
+                    col: {_scalar(k): _scalar(v) for k, v in table.items()}
+                    if isinstance(table, dict)
+                    else table
+                    for col, table in data["values"].items()
+                }
+        return data
+
     @field_validator("columns")
     @classmethod
     def _targets_exist(cls, columns: dict[str, str]) -> dict[str, str]:
@@ -57,6 +75,14 @@ class Mapping(BaseModel):
 
 
 IDENTITY = Mapping()
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
 
 
 def load_mapping(path: Path) -> Mapping:

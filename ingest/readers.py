@@ -162,7 +162,9 @@ def _read_csv(path: Path, text: str) -> RawTable:
 
 
 def _read_jsonl(text: str) -> RawTable:
-    lines = text.splitlines()
+    # JSON Lines separates records by "\n" only; str.splitlines() would also
+    # split inside values at U+0085, U+2028 and other Unicode line breaks.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     header: list[str] = []
     seen: set[str] = set()
     parsed: list[RawRow] = []

@@ -206,9 +206,10 @@ def parse_date(value: object, order: DateOrder = "dmy") -> str:
         day, month = (first, second) if order == "dmy" else (second, first)
         if month > 12 and day <= 12:
             hint = "mdy" if order == "dmy" else "dmy"
+            first_part = "month" if hint == "mdy" else "day"
             raise ValueProblem(
                 f"date {text!r} has month {month}; if this file writes dates "
-                f"{'month' if hint == 'mdy' else 'day'} first, set date_order: {hint} in the mapping"
+                f"{first_part} first, set date_order: {hint} in the mapping"
             )
         return _checked(int(match["y"]), month, day, text)
     raise ValueProblem(
