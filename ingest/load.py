@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from pydantic import ValidationError
+
 from kinlink.ingest.columns import RECORD_COLUMNS
 from kinlink.ingest.mapping import IDENTITY, ColumnPlan, Mapping
 from kinlink.ingest.readers import open_table
 from kinlink.ingest.record import RecordV1
-from pydantic import ValidationError
 
 OnError = Literal["abort", "skip"]
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from kinlink.ingest.columns import RECORD_COLUMNS, REQUIRED_COLUMNS
 from kinlink.ingest.readers import FileProblem
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _KNOWN = frozenset(RECORD_COLUMNS)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from kinlink.ingest import values
-from kinlink.ingest.columns import RECORD_COLUMNS
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -20,6 +18,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from kinlink.ingest import values
+from kinlink.ingest.columns import RECORD_COLUMNS
 
 
 def _text(value: Any) -> str | None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from kinlink.ingest import RECORD_COLUMNS, ReadResult, RecordV1, records_frame
-from kinlink.store.schema import RecordVersion, Source, StoredRecord, utcnow
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+
+from kinlink.ingest import RECORD_COLUMNS, ReadResult, RecordV1, records_frame
+from kinlink.store.schema import RecordVersion, Source, StoredRecord, utcnow
 
 _CHUNK = 500
 

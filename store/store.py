@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kinlink.store.database import make_engine, upgrade
 from sqlalchemy.orm import Session, sessionmaker
 
 from kinlink.config import Settings, get_settings
+from kinlink.store.database import make_engine, upgrade
 
 
 class Store:

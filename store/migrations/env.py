@@ -8,8 +8,9 @@ line works too with ``-x url=...``.
 from __future__ import annotations
 
 from alembic import context
-from kinlink.store.schema import Base
 from sqlalchemy import create_engine
+
+from kinlink.store.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

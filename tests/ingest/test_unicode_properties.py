@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from kinlink.ingest import RECORD_COLUMNS, FileProblem, RecordV1, read_records
 
+FIXTURE = HealthCheck.function_scoped_fixture
+
 TEXT_COLUMNS = [
     name
     for name, field in RecordV1.model_fields.items()

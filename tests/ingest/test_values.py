@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 
 import pytest
@@ -141,7 +142,5 @@ def test_parsers_never_fail_other_than_with_value_problem(text):
         values.parse_record_type,
         values.clean_text,
     ):
-        try:
+        with contextlib.suppress(ValueProblem):
             parser(text)
-        except ValueProblem:
-            pass
