@@ -149,20 +149,31 @@ class ColumnPlan:
             raise FileProblem(
                 f"required columns missing: {missing} (found: {[h for h in header if h]})"
             )
-        self._value_maps = {
+        value_maps = {
             col: {str(k).strip().lower(): v for k, v in table.items()}
             for col, table in mapping.values.items()
         }
+        self._plain = [(s, t) for s, t in self.sources.items() if t not in value_maps]
+        self._translated = [
+            (s, t, value_maps[t]) for s, t in self.sources.items() if t in value_maps
+        ]
 
     def apply(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """One raw row as a dict of v1 columns (values still raw)."""
+        """One raw row as a dict of v1 columns (values still raw); empty cells are dropped."""
         row: dict[str, Any] = {}
-        for source, target in self.sources.items():
+        for source, target in self._plain:
+            value = raw.get(source)
+            if (
+                value is not None
+                and value != ""
+                and not (isinstance(value, str) and value.isspace())
+            ):
+                row[target] = value
+        for source, target, table in self._translated:
             value = raw.get(source)
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
-            table = self._value_maps.get(target)
-            if table is not None and isinstance(value, str | int | float):
+            if isinstance(value, str | int | float):
                 value = table.get(str(value).strip().lower(), value)
             row[target] = value
         for column, constant in self.mapping.constants.items():

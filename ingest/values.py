@@ -47,6 +47,14 @@ def clean_text(value: object) -> str | None:
     text = value if isinstance(value, str) else str(value)
     if not text:
         return None
+    if text.isascii() and text.isprintable():
+        # Fast path for the common case: nothing to normalise but spacing.
+        text = " ".join(text.split()) if "  " in text else text.strip()
+        if len(text) > MAX_TEXT_LENGTH:
+            raise ValueProblem(
+                f"value is {len(text)} characters long; at most {MAX_TEXT_LENGTH} are accepted"
+            )
+        return text or None
     text = unicodedata.normalize("NFC", text.translate(_CONTROL_TABLE))
     text = _SPACES.sub(" ", text).strip()
     if not text:

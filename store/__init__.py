@@ -8,6 +8,7 @@ from kinlink.store.database import StoreUnavailable
 from kinlink.store.records import (
     CountRow,
     LoadSummary,
+    Version,
     content_hash,
     counts,
     find_records,
@@ -28,6 +29,7 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "StoredRecord",
+    "Version",
     "content_hash",
     "counts",
     "find_records",

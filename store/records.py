@@ -8,6 +8,7 @@ loading the same file twice adds nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -48,7 +49,11 @@ class CountRow:
 
 def content_hash(record: RecordV1) -> str:
     """A stable fingerprint of a record's content (key order and spacing do not matter)."""
-    payload = json.dumps(record.to_row(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _digest(record.to_row())
+
+
+def _digest(row: dict[str, Any]) -> str:
+    payload = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -65,18 +70,20 @@ def load_records(
     """Store a validated batch in the session's transaction (the caller commits).
 
     New (agency, record_id) keys are inserted as version 1; known keys whose
-    content changed get the next version; unchanged ones are left alone.
+    content changed get the next version, and the state they replace is
+    copied to ``record_versions`` first; unchanged ones are left alone.
     """
     now = utcnow()
-    incoming: dict[tuple[str, str], tuple[RecordV1, str]] = {
-        (r.agency or "", r.record_id): (r, content_hash(r)) for r in records
-    }
+    incoming: dict[tuple[str, str], tuple[RecordV1, dict[str, Any], str]] = {}
+    for record in records:
+        row = record.to_row()
+        incoming[(record.agency or "", record.record_id)] = (record, row, _digest(row))
     existing = _existing(session, incoming.keys())
 
     new_rows: list[dict[str, Any]] = []
-    changed: list[tuple[int, int, RecordV1, str]] = []
+    changed: list[tuple[int, RecordV1, dict[str, Any], str]] = []
     unchanged = 0
-    for key, (record, digest) in incoming.items():
+    for key, (record, row, digest) in incoming.items():
         found = existing.get(key)
         if found is None:
             new_rows.append(
@@ -84,7 +91,7 @@ def load_records(
                     "agency": key[0],
                     "record_id": key[1],
                     "record_type": record.record_type,
-                    "data": record.to_row(),
+                    "data": row,
                     "content_hash": digest,
                     "version": 1,
                     "created_at": now,
@@ -94,7 +101,7 @@ def load_records(
         elif found[1] == digest:
             unchanged += 1
         else:
-            changed.append((found[0], found[2] + 1, record, digest))
+            changed.append((found[0], record, row, digest))
 
     if not new_rows and not changed:
         return LoadSummary(0, 0, unchanged, rejected_rows, None)
@@ -114,38 +121,63 @@ def load_records(
     session.add(source)
     session.flush()
 
-    versions: list[dict[str, Any]] = []
-    for start in range(0, len(new_rows), _CHUNK):
-        chunk = new_rows[start : start + _CHUNK]
-        for row in chunk:
+    if new_rows:
+        for row in new_rows:
             row["source_id"] = source.id
-        ids = session.execute(insert(StoredRecord).returning(StoredRecord.id), chunk).scalars()
-        for pk, row in zip(ids, chunk, strict=True):
-            versions.append(_version(pk, 1, row["data"], row["content_hash"], source.id, now))
-
+        # Core insert (not the ORM's bulk path): no identity map work for rows
+        # nobody holds in this session.
+        session.execute(insert(StoredRecord.__table__), new_rows)
     if changed:
+        _archive_current(session, [pk for pk, *_ in changed])
         session.execute(
             update(StoredRecord),
             [
                 {
                     "id": pk,
                     "record_type": record.record_type,
-                    "data": record.to_row(),
+                    "data": row,
                     "content_hash": digest,
-                    "version": version,
+                    "version": existing_version + 1,
                     "source_id": source.id,
                     "updated_at": now,
                 }
-                for pk, version, record, digest in changed
+                for (pk, record, row, digest), existing_version in zip(
+                    changed, _versions(session, [pk for pk, *_ in changed]), strict=True
+                )
             ],
         )
-        versions.extend(
-            _version(pk, version, record.to_row(), digest, source.id, now)
-            for pk, version, record, digest in changed
-        )
-    for start in range(0, len(versions), _CHUNK):
-        session.execute(insert(RecordVersion), versions[start : start + _CHUNK])
     return LoadSummary(len(new_rows), len(changed), unchanged, rejected_rows, source.id)
+
+
+def _archive_current(session: Session, pks: list[int]) -> None:
+    """Copy the current state of these records into ``record_versions`` before it changes."""
+    for start in range(0, len(pks), _CHUNK):
+        chunk = pks[start : start + _CHUNK]
+        session.execute(
+            insert(RecordVersion).from_select(
+                ["record_pk", "version", "data", "content_hash", "source_id", "created_at"],
+                select(
+                    StoredRecord.id,
+                    StoredRecord.version,
+                    StoredRecord.data,
+                    StoredRecord.content_hash,
+                    StoredRecord.source_id,
+                    StoredRecord.updated_at,
+                ).where(StoredRecord.id.in_(chunk)),
+            )
+        )
+
+
+def _versions(session: Session, pks: list[int]) -> list[int]:
+    found: dict[int, int] = {}
+    for start in range(0, len(pks), _CHUNK):
+        chunk = pks[start : start + _CHUNK]
+        found.update(
+            session.execute(
+                select(StoredRecord.id, StoredRecord.version).where(StoredRecord.id.in_(chunk))
+            ).all()
+        )
+    return [found[pk] for pk in pks]
 
 
 def load_result(session: Session, result: ReadResult, *, agency: str | None = None) -> LoadSummary:
@@ -159,19 +191,6 @@ def load_result(session: Session, result: ReadResult, *, agency: str | None = No
         agency=agency,
         rejected_rows=result.rejected_lines,
     )
-
-
-def _version(
-    pk: int, version: int, data: dict[str, Any], digest: str, source_id: int, now: object
-) -> dict[str, Any]:
-    return {
-        "record_pk": pk,
-        "version": version,
-        "data": data,
-        "content_hash": digest,
-        "source_id": source_id,
-        "created_at": now,
-    }
 
 
 def _existing(
@@ -233,14 +252,28 @@ def find_records(session: Session, record_id: str, agency: str | None = None) ->
     return list(session.scalars(query.order_by(StoredRecord.agency)))
 
 
-def history(session: Session, record_pk: int) -> list[RecordVersion]:
-    """Every version of a record, oldest first."""
+@dataclass(frozen=True)
+class Version:
+    """One state of a record: its version number, content, and when it was stored."""
+
+    version: int
+    data: dict[str, Any]
+    stored_at: dt.datetime
+    source_id: int | None
+
+
+def history(session: Session, record_pk: int) -> list[Version]:
+    """Every version of a record, oldest first, the current one last."""
     query = (
         select(RecordVersion)
         .where(RecordVersion.record_pk == record_pk)
         .order_by(RecordVersion.version)
     )
-    return list(session.scalars(query))
+    past = [Version(v.version, v.data, v.created_at, v.source_id) for v in session.scalars(query)]
+    current = session.get(StoredRecord, record_pk)
+    if current is None:
+        return past
+    return [*past, Version(current.version, current.data, current.updated_at, current.source_id)]
 
 
 def stored_frame(session: Session, *, record_type: str | None = None) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """The store's tables (SQLAlchemy 2 declarative). Changes go through Alembic migrations.
 
-A record's current state lives in ``records``; every state it has ever had,
-current one included, lives in ``record_versions``, so a correction never
-destroys what was there before and a reviewer's decision can always be read
-against the version it was made on.
+A record's current state lives in ``records``; every state it had before
+lives in ``record_versions`` (copied there when it is replaced), so a
+correction never destroys what was there before and a reviewer's decision can
+always be read against the version it was made on. Keeping only superseded
+states there means a first load writes each record once.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class StoredRecord(Base):
 
 
 class RecordVersion(Base):
-    """Every version a record has had (append-only)."""
+    """A superseded state of a record (append-only); the current state is in ``records``."""
 
     __tablename__ = "record_versions"
     __table_args__ = (UniqueConstraint("record_pk", "version", name="uq_record_versions"),)

@@ -95,7 +95,7 @@ def show(
         }
         if with_history:
             out["history"] = [
-                {"version": v.version, "created_at": v.created_at.isoformat(), "data": v.data}
+                {"version": v.version, "stored_at": v.stored_at.isoformat(), "data": v.data}
                 for v in history(session, row.id)
             ]
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2))

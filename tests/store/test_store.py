@@ -35,8 +35,11 @@ def test_load_then_reload_same_adds_nothing(store):
     again = load(store, batch)
     assert (again.inserted, again.updated, again.unchanged, again.source_id) == (0, 0, 2, None)
     with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(RecordVersion)) == 2
+        # nothing superseded yet: no archived versions, one source, one version each
+        assert session.scalar(select(func.count()).select_from(RecordVersion)) == 0
         assert session.scalar(select(func.count()).select_from(Source)) == 1
+        [row] = find_records(session, "C1")
+        assert [v.version for v in history(session, row.id)] == [1]
 
 
 def test_changed_record_gets_new_version_and_keeps_history(store):
