@@ -9,7 +9,7 @@ import typer
 
 from kinlink.cli import app, exitcodes
 from kinlink.cli._common import fail, open_store
-from kinlink.store import counts, find_records, history, list_records
+from kinlink.store import Source, counts, find_records, history, list_records
 
 records_app = typer.Typer(
     help="Counts by agency and type (no subcommand), list records, show one.",
@@ -86,11 +86,20 @@ def show(
                 exitcodes.USAGE,
             )
         row = found[0]
+        source = session.get(Source, row.source_id) if row.source_id else None
         out = {
             "agency": row.agency,
             "record_id": row.record_id,
             "version": row.version,
             "updated_at": row.updated_at.isoformat(),
+            "source": None
+            if source is None
+            else {
+                "file_name": source.file_name,
+                "file_sha256": source.file_sha256,
+                "loaded_at": source.loaded_at.isoformat(),
+                "agency": source.agency,
+            },
             "data": row.data,
         }
         if with_history:

@@ -48,6 +48,7 @@ def test_skip_stores_valid_rows_and_writes_errors(kinlink_home, tmp_path):
     assert errors.read_text().splitlines()[1].startswith("3,sex,")
     shown = json.loads(invoke("records", "show", "C1").output)
     assert shown["data"]["name"] == "Ali"
+    assert shown["source"]["file_name"] == "r.csv" and shown["source"]["loaded_at"]
 
 
 def test_bad_file_exits_3(kinlink_home, tmp_path):
