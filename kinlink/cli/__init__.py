@@ -18,6 +18,23 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from kinlink import __version__
+
+        typer.echo(f"kinlink {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Family tracing and record matching for child protection in emergencies."""
+
+
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from kinlink.cli import commands  # noqa: F401
