@@ -196,23 +196,26 @@ def load_result(session: Session, result: ReadResult, *, agency: str | None = No
 def _existing(
     session: Session, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[int, str, int]]:
-    by_id: dict[str, set[str]] = {}
+    # Query per agency so that the (agency, record_id) unique index serves
+    # every lookup; a bare record_id IN (...) would scan the table per chunk.
+    by_agency: dict[str, list[str]] = {}
     for agency, record_id in keys:
-        by_id.setdefault(record_id, set()).add(agency)
+        by_agency.setdefault(agency, []).append(record_id)
     found: dict[tuple[str, str], tuple[int, str, int]] = {}
-    ids = list(by_id)
-    for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(
-                StoredRecord.agency,
-                StoredRecord.record_id,
-                StoredRecord.id,
-                StoredRecord.content_hash,
-                StoredRecord.version,
-            ).where(StoredRecord.record_id.in_(ids[start : start + _CHUNK]))
-        )
-        for agency, record_id, pk, digest, version in rows:
-            if agency in by_id[record_id]:
+    for agency, ids in by_agency.items():
+        for start in range(0, len(ids), _CHUNK):
+            rows = session.execute(
+                select(
+                    StoredRecord.record_id,
+                    StoredRecord.id,
+                    StoredRecord.content_hash,
+                    StoredRecord.version,
+                ).where(
+                    StoredRecord.agency == agency,
+                    StoredRecord.record_id.in_(ids[start : start + _CHUNK]),
+                )
+            )
+            for record_id, pk, digest, version in rows:
                 found[(agency, record_id)] = (pk, digest, version)
     return found
 

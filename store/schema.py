@@ -60,6 +60,7 @@ class StoredRecord(Base):
     __table_args__ = (
         UniqueConstraint("agency", "record_id", name="uq_records_agency_record_id"),
         Index("ix_records_type_agency", "record_type", "agency"),
+        Index("ix_records_record_id", "record_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import kinlink.store.review_schema  # noqa: F401  (registers the review tables on Base)
 from kinlink.store.schema import Base
 
 config = context.config

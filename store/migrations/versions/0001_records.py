@@ -49,6 +49,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_records_type_agency", "records", ["record_type", "agency"])
     op.create_index("ix_records_updated_at", "records", ["updated_at"])
+    op.create_index("ix_records_record_id", "records", ["record_id"])
     op.create_table(
         "record_versions",
         sa.Column("id", sa.Integer(), primary_key=True),
