@@ -1,0 +1,184 @@
+"""Concrete variant examples per naming tradition (must match) and near-misses (must not)."""
+
+import pytest
+
+from kinlink.phonetics import (
+    canonical_token,
+    encode_name,
+    name_keys,
+    name_similarity,
+    name_tokens,
+    normalize_name,
+    romanize,
+    split_name,
+    token_keys,
+    token_similarity,
+)
+
+MATCH = 0.9  # "same name" level used by these tests
+DIFFERENT = 0.8
+
+SAME_NAME = [
+    # Somali official orthography
+    ("Maxamed", "Mohamed"),
+    ("Cabdi", "Abdi"),
+    ("Xasan", "Hassan"),
+    ("Faarax", "Farah"),
+    ("Xuseen", "Hussein"),
+    ("Maxamed Cabdi Xasan", "Mohamed Abdi Hassan"),
+    # Arabic articles and compounds
+    ("Abdel Rahman", "Abdulrahman"),
+    ("Abd al-Rahman", "Abdurrahman"),
+    ("Cabdiraxmaan", "Abdirahman"),
+    ("Ahmed al-Bashir", "Ahmed Elbashir"),
+    ("Nur ad-Din", "Nureddine"),
+    ("Abu Bakr", "Aboubakar"),
+    # French spellings
+    ("Mahamat", "Mohamed"),
+    ("Oumar", "Omar"),
+    ("Djibril", "Jibril"),
+    ("Youssouf", "Yusuf"),
+    ("Ousmane", "Usman"),
+    # Cyrillic transliteration systems and scripts
+    ("Oleksandr", "Aleksandr"),
+    ("Oleksandr", "Олександр"),
+    ("Aleksandr", "Александр"),
+    ("Olexandr", "Oleksandr"),
+    ("Kowalenko", "Kovalenko"),
+    ("Dmitriy", "Dmitrij"),
+    ("Yuriy", "Yurii"),
+    ("Mikhail", "Mihail"),
+    # Ge'ez
+    ("G/Medhin", "Gebremedhin"),
+    ("G. Medhin", "Gebremedhin"),
+    ("ተስፋዬ", "Tesfaye"),
+    ("W/Mariam", "Woldemariam"),
+    # Burmese honorifics
+    ("Daw Aung San Suu Kyi", "Aung San Suu Kyi"),
+    ("U Htun Myint", "Htun Myint"),
+    # Arabic script
+    ("محمد", "Mohammed"),
+    ("يوسف محمود", "Youssef Mahmoud"),
+    ("عبد الرحمن", "Abdulrahman"),
+    ("حسين", "Hussein"),
+    # Nicknames and diminutives (curated table)
+    ("Sasha", "Oleksandr"),
+    ("Sashko", "Oleksandr"),
+    ("Hamoudi", "Mohammed"),
+    ("Abdi", "Abdullahi"),
+    ("Paco", "Francisco"),
+    ("Laxmi", "Lakshmi"),
+]
+
+DIFFERENT_NAMES = [
+    ("Hasan", "Husein"),
+    ("Mohamed", "Mahmoud"),
+    ("Mohamed", "Mohamud"),  # Somali Mohamud is Mahmoud
+    ("Abdulrahman", "Abdulrahim"),
+    ("Yusuf", "Yasin"),
+    ("Fatima", "Fadila"),
+    ("Oleksandr", "Oleksiy"),
+    ("Kasim", "Hasim"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SAME_NAME)
+def test_same_name_scores_high(a, b):
+    assert name_similarity(a, b) >= MATCH, (normalize_name(a), normalize_name(b))
+
+
+@pytest.mark.parametrize(("a", "b"), SAME_NAME)
+def test_same_name_shares_a_blocking_key(a, b):
+    assert name_keys(a) & name_keys(b)
+
+
+@pytest.mark.parametrize(("a", "b"), DIFFERENT_NAMES)
+def test_different_names_score_lower(a, b):
+    assert name_similarity(a, b) <= DIFFERENT
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Abd al-Rahman bin Ali", ("abdalrahman", "ali")),
+        ("Abdel Rahman", ("abdalrahman",)),
+        ("Maxamed Cabdi Xasan", ("mahamed", "abdi", "hasan")),
+        ("G/Medhin Tesfaye", ("gebremedin", "tesfaye")),
+        ("Daw Aung San", ("aung", "san")),
+        ("Dr. Sheikh Ali", ("ali",)),
+        ("Alexander", ("aleksander",)),  # no Somali reading of x outside Somali names
+        ("", ()),
+    ],
+)
+def test_name_tokens(text, tokens):
+    assert name_tokens(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("token", "canonical"),
+    [
+        ("sasha", "oleksandr"),
+        ("hamoudi", "muhamad"),
+        ("mohamed", "muhamad"),
+        ("maxamed", "muhamad"),
+        ("aleksandr", "oleksandr"),
+        ("kovalenko", "kovalenko"),  # unknown: identity
+    ],
+)
+def test_canonical_token(token, canonical):
+    assert canonical_token(token) == canonical
+
+
+def test_romanize_per_script():
+    assert romanize("Олександр") == "Oleksandr"  # Ukrainian BGN (і/ї/є/ґ absent: ru/uk agree)
+    assert romanize("Юрій").lower() == "yuriy"  # Ukrainian-only letter -> uk BGN
+    assert romanize("ተስፋዬ") == "tesfaye"
+    assert romanize("Ahmed محمد") == "Ahmed mhmd"
+    assert romanize("\u200fعلي\u200e") == "ali"  # direction marks dropped
+
+
+def test_partial_name_is_strong_but_different_given_name_is_not():
+    full = "Tesfaye Gebremedhin Hagos"
+    assert name_similarity("Tesfaye Hagos", full) >= 0.85
+    assert name_similarity("Dawit Hagos", full) < 0.7
+
+
+def test_token_level_api():
+    assert token_similarity("mohamed", "muhammad") == 1.0
+    assert token_similarity("hasan", "kasim") < 0.8
+    assert any(k.startswith("s:") for k in token_keys("mohamed"))
+    assert any(k.startswith("dm:") for k in token_keys("mohamed"))
+    assert "c:muhamad" in token_keys("mhmd")
+
+
+def test_encode_name_columns():
+    enc = encode_name("Maxamed Cabdi Xasan")
+    assert enc.original == "Maxamed Cabdi Xasan"
+    assert enc.tokens == ("mahamed", "abdi", "hasan")
+    assert enc.canonical == ("muhamad", "abdalla", "hasan")
+    assert enc.keys == frozenset(name_keys("Maxamed Cabdi Xasan"))
+    assert enc.normalized == "mahamed abdi hasan"
+    assert encode_name("Maxamed Cabdi Xasan") is enc  # cached
+
+
+def test_split_name_patronymic_chain():
+    s = split_name("Maxamed Cabdi Xasan")
+    assert (s.convention, s.given, s.father, s.grandfather) == ("chain", "mahamed", "abdi", "hasan")
+    s = split_name("Ahmed bin Ali bin Hassan")
+    assert (s.given, s.father, s.grandfather) == ("ahmed", "ali", "hasan")
+    s = split_name("ተስፋዬ ገብረመድህን ሃጎስ")
+    assert s.convention == "chain" and s.given == "tesfaye"
+
+
+def test_split_name_slavic_patronymic_gives_father():
+    for text in ("Oleksandr Petrovych Kovalenko", "Kovalenko Oleksandr Petrovych"):
+        s = split_name(text)
+        assert s.convention == "slavic"
+        assert s.given == "oleksandr" and s.family == "kovalenko"
+        assert s.father == "petro"
+
+
+def test_split_name_unknown_convention_has_no_parents():
+    s = split_name("John Smith")
+    assert s.convention == "unknown" and s.father is None and s.family == "smith"
+    assert split_name("Maria Lopez", convention="chain").father == "lopez"
