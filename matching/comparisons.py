@@ -1,0 +1,364 @@
+"""Splink comparisons for separated children, over the prepared columns.
+
+Each comparison has several agreement levels, ordered from most to least specific, and
+every level is SQL over columns computed once by :mod:`kinlink.matching.prepare`. The
+few functions whose spelling differs between backends (array size, lambdas, string
+distances) come from :class:`SqlFunctions`, the one place that knows about dialects.
+
+Why the levels are what they are:
+
+* **name**: names arrive in any order and any script, with nicknames; so tokens are
+  canonical (romanised, nickname-resolved) and compared as sets. Agreeing on a
+  frequent token ("mohamed") is worth far less than on a rare one: the exact-name level
+  carries Splink's term-frequency adjustment on the full canonical name, and the token
+  levels are split by whether a shared token is rare in the data (``name_rare``).
+* **birth**: an estimated age is an interval, so levels compare birth-year
+  intervals (overlap, gap of one or three years), after exact and transposed dates.
+* **relatives**: the inquirer is placed in the mother/father/caregiver slot named by
+  ``inquirer_relation`` during prepare, so "inquirer vs the case's mother" is simply
+  ``mother``. The father's given name found among the other child's names is the
+  patronymic evidence (Somali, Arabic, Slavic chains).
+* **identifiers**: an agreeing UNHCR/ICRC/national ID is near decisive; a disagreeing
+  one of the *same kind* is strong evidence against; different kinds say nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from splink import ColumnExpression  # noqa: F401  (re-exported for custom levels)
+from splink.internals.comparison_level_library import CustomLevel
+from splink.internals.comparison_library import CustomComparison
+
+
+class SqlFunctions:
+    """Spellings of the functions kinlink's comparison SQL needs, per Splink dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        if dialect not in {"duckdb", "spark"}:
+            raise ValueError(f"kinlink comparisons support duckdb and spark, not {dialect!r}")
+        self.dialect = dialect
+
+    def size(self, arr: str) -> str:
+        return (
+            f"coalesce(array_length({arr}), 0)"
+            if self.dialect == "duckdb"
+            else (f"coalesce(size({arr}), 0)")
+        )
+
+    def common(self, a: str, b: str) -> str:
+        """Number of distinct elements two arrays share."""
+        return self.size(f"array_intersect({a}, {b})")
+
+    def contains(self, arr: str, value: str) -> str:
+        fn = "list_contains" if self.dialect == "duckdb" else "array_contains"
+        return f"coalesce({fn}({arr}, {value}), false)"
+
+    def jaro_winkler(self, a: str, b: str) -> str:
+        fn = "jaro_winkler_similarity" if self.dialect == "duckdb" else "jaro_winkler"
+        return f"{fn}({a}, {b})"
+
+    def damerau(self, a: str, b: str) -> str:
+        return f"damerau_levenshtein({a}, {b})"
+
+    def day_diff(self, a: str, b: str) -> str:
+        if self.dialect == "duckdb":
+            return f"abs(date_diff('day', cast({a} as date), cast({b} as date)))"
+        return f"abs(datediff(cast({a} as date), cast({b} as date)))"
+
+    def matched_tokens(self, a: str, b: str, threshold: float) -> str:
+        """How many tokens of ``a`` have a Jaro-Winkler partner >= threshold in ``b``."""
+        inner = self.jaro_winkler("x", "y")
+        if self.dialect == "duckdb":
+            best = f"list_max(list_transform({b}, lambda y: {inner}))"
+            return self.size(f"list_filter({a}, lambda x: {best} >= {threshold})")
+        best = f"array_max(transform({b}, y -> {inner}))"
+        return self.size(f"filter({a}, x -> {best} >= {threshold})")
+
+
+def _level(sql: str, label: str, **config: Any) -> CustomLevel:
+    level = CustomLevel(sql, label_for_charts=label)
+    if config:
+        level.configure(**config)
+    return level
+
+
+def _null(sql: str) -> CustomLevel:
+    return _level(sql, "missing on either side", is_null_level=True)
+
+
+def _else() -> CustomLevel:
+    return CustomLevel("ELSE", label_for_charts="all other")
+
+
+def name_comparison(f: SqlFunctions) -> CustomComparison:
+    n_l, n_r = f.size("name_all_l"), f.size("name_all_r")
+    common = f.common("name_all_l", "name_all_r")
+    rare = f.common("name_rare_l", "name_rare_r")
+    keys = f.common("name_keys_l", "name_keys_r")
+    fuzzy = f.matched_tokens("name_all_l", "name_all_r", 0.88)
+    fuzzy_r = f.matched_tokens("name_all_r", "name_all_l", 0.88)
+    return CustomComparison(
+        output_column_name="name",
+        comparison_description="child's name: order-free canonical tokens, phonetic keys",
+        comparison_levels=[
+            _null(f"{n_l} = 0 or {n_r} = 0"),
+            _level(
+                "name_sorted_l = name_sorted_r",
+                "same name (any order, nicknames resolved)",
+                tf_adjustment_column="name_sorted",
+                tf_adjustment_weight=1.0,
+            ),
+            _level(
+                f"{common} >= 2 and {common} >= least({n_l}, {n_r})",
+                "all names of the shorter in the longer (2+)",
+            ),
+            _level(f"{common} >= 2 and {rare} >= 1", "2+ names in common, one rare"),
+            _level(f"{common} >= 2", "2+ names in common, all frequent"),
+            _level(
+                f"least({fuzzy}, {fuzzy_r}) >= least({n_l}, {n_r}) and least({n_l}, {n_r}) >= 2",
+                "every name of the shorter has a close spelling (JW>=0.88)",
+            ),
+            _level(f"{rare} >= 1", "one rare name in common"),
+            # Each token has ~3 phonetic keys (several algorithms), so 4+ shared keys
+            # means at least two tokens sound alike.
+            _level(f"{keys} >= 4", "two names sound alike (4+ phonetic keys)"),
+            _level(f"{common} >= 1", "one frequent name in common"),
+            _level(f"{keys} >= 2", "one name sounds alike (2+ phonetic keys)"),
+            _else(),
+        ],
+    )
+
+
+def birth_comparison(f: SqlFunctions) -> CustomComparison:
+    swapped = (
+        "substr(dob_l, 1, 4) = substr(dob_r, 1, 4) and substr(dob_l, 6, 2) = substr(dob_r, 9, 2)"
+        " and substr(dob_l, 9, 2) = substr(dob_r, 6, 2)"
+    )
+    gap = "greatest(by_lo_l - by_hi_r, by_lo_r - by_hi_l, 0)"
+    return CustomComparison(
+        output_column_name="birth",
+        comparison_description="date of birth, or birth-year interval from (estimated) age",
+        comparison_levels=[
+            _null("by_lo_l is null or by_lo_r is null"),
+            _level("dob_l = dob_r", "same date of birth"),
+            _level(
+                f"({swapped}) or {f.damerau('dob_l', 'dob_r')} <= 1",
+                "date of birth with day/month transposed or one typo",
+            ),
+            _level("dob_ym_l = dob_ym_r", "same month and year of birth"),
+            _level(
+                "by_lo_l = by_hi_l and by_lo_r = by_hi_r and by_lo_l = by_lo_r",
+                "same known birth year",
+            ),
+            _level("by_lo_l <= by_hi_r and by_lo_r <= by_hi_l", "birth-year intervals overlap"),
+            _level(f"{gap} <= 1", "birth years within 1 year"),
+            _level(f"{gap} <= 3", "birth years within 3 years"),
+            _else(),
+        ],
+    )
+
+
+def sex_comparison(f: SqlFunctions) -> CustomComparison:
+    return CustomComparison(
+        output_column_name="sex",
+        comparison_description="sex (missing is not disagreement)",
+        comparison_levels=[
+            _null("sex_l is null or sex_r is null"),
+            _level("sex_l = sex_r", "same sex"),
+            _else(),
+        ],
+    )
+
+
+def _relative(f: SqlFunctions, slot: str, label: str) -> list[CustomLevel | dict[str, Any]]:
+    tl, tr = f"{slot}_tokens_l", f"{slot}_tokens_r"
+    common = f.common(tl, tr)
+    return [
+        _null(f"{f.size(tl)} = 0 or {f.size(tr)} = 0"),
+        _level(
+            f"{common} >= 2 and {common} >= least({f.size(tl)}, {f.size(tr)})",
+            f"same {label} name",
+        ),
+        _level(f"{common} >= 2", f"{label}: 2+ names in common"),
+        _level(f"{common} >= 1", f"{label}: one name in common"),
+        _level(f"{f.common(f'{slot}_keys_l', f'{slot}_keys_r')} >= 1", f"{label}: sounds alike"),
+        _else(),
+    ]
+
+
+def mother_comparison(f: SqlFunctions) -> CustomComparison:
+    return CustomComparison(
+        output_column_name="mother",
+        comparison_description="mother's name (a tracing request's inquirer if the mother)",
+        comparison_levels=_relative(f, "mother", "mother's"),
+    )
+
+
+def father_comparison(f: SqlFunctions) -> CustomComparison:
+    return CustomComparison(
+        output_column_name="father",
+        comparison_description="father's name (a tracing request's inquirer if the father)",
+        comparison_levels=_relative(f, "father", "father's"),
+    )
+
+
+def other_relative_comparison(f: SqlFunctions) -> CustomComparison:
+    cross = (
+        f"greatest({f.common('caregiver_tokens_l', 'relatives_tokens_r')}, "
+        f"{f.common('relatives_tokens_l', 'caregiver_tokens_r')})"
+    )
+    return CustomComparison(
+        output_column_name="other_relative",
+        comparison_description="caregiver/other inquirer against any relative of the other",
+        comparison_levels=[
+            _null(
+                f"({f.size('caregiver_tokens_l')} = 0 and {f.size('caregiver_tokens_r')} = 0)"
+                f" or {f.size('relatives_tokens_l')} = 0 or {f.size('relatives_tokens_r')} = 0"
+            ),
+            _level(f"{cross} >= 2", "a relative's name (2+ tokens) on both sides"),
+            _level(f"{cross} >= 1", "a relative's name (1 token) on both sides"),
+            _else(),
+        ],
+    )
+
+
+def patronymic_comparison(f: SqlFunctions) -> CustomComparison:
+    hit = (
+        f"{f.contains('lineage_r', 'father_given_l')} or "
+        f"{f.contains('lineage_l', 'father_given_r')}"
+    )
+    loose = (
+        f"{f.contains('name_all_r', 'father_given_l')} or "
+        f"{f.contains('name_all_l', 'father_given_r')}"
+    )
+    return CustomComparison(
+        output_column_name="patronymic",
+        comparison_description="father's given name among the other child's names",
+        comparison_levels=[
+            _null("father_given_l is null and father_given_r is null"),
+            _level(hit, "father's given name in the child's name chain/patronymic"),
+            _level(loose, "father's given name among the child's other names"),
+            _else(),
+        ],
+    )
+
+
+def place_comparison(f: SqlFunctions) -> CustomComparison:
+    common = f.common("place_tokens_l", "place_tokens_r")
+    return CustomComparison(
+        output_column_name="place",
+        comparison_description="places of origin, separation and residence (token sets)",
+        comparison_levels=[
+            _null(f"{f.size('place_tokens_l')} = 0 or {f.size('place_tokens_r')} = 0"),
+            _level("origin_l = origin_r", "same place of origin"),
+            _level(f"{common} >= 3", "3+ place names in common"),
+            _level(f"{common} >= 2", "2 place names in common"),
+            _level(f"{common} >= 1", "one place name in common"),
+            _level(f"{f.common('place_keys_l', 'place_keys_r')} >= 1", "place names sound alike"),
+            _else(),
+        ],
+    )
+
+
+def separation_date_comparison(f: SqlFunctions) -> CustomComparison:
+    diff = f.day_diff("sep_date_l", "sep_date_r")
+    return CustomComparison(
+        output_column_name="separation_date",
+        comparison_description="date of separation",
+        comparison_levels=[
+            _null("sep_date_l is null or sep_date_r is null"),
+            _level(f"{diff} <= 7", "separated within a week"),
+            _level(f"{diff} <= 45", "separated within 45 days"),
+            _level(f"{diff} <= 365", "separated within a year"),
+            _else(),
+        ],
+    )
+
+
+def identifier_comparison(f: SqlFunctions) -> CustomComparison:
+    return CustomComparison(
+        output_column_name="identifier",
+        comparison_description="UNHCR / ICRC / national ID (only same-kind IDs compared)",
+        comparison_levels=[
+            _null(f"{f.common('id_types_l', 'id_types_r')} = 0"),
+            _level(f"{f.common('ids_l', 'ids_r')} >= 1", "same identifier"),
+            _else(),
+        ],
+    )
+
+
+def telephone_comparison(f: SqlFunctions) -> CustomComparison:
+    return CustomComparison(
+        output_column_name="telephone",
+        comparison_description="telephone numbers (national-number tail)",
+        comparison_levels=[
+            _null(f"{f.size('phones_l')} = 0 or {f.size('phones_r')} = 0"),
+            _level(f"{f.common('phones_l', 'phones_r')} >= 1", "a telephone number in common"),
+            _else(),
+        ],
+    )
+
+
+def nationality_comparison(f: SqlFunctions) -> CustomComparison:
+    return CustomComparison(
+        output_column_name="nationality",
+        comparison_description="nationality",
+        comparison_levels=[
+            _null("nationality_l is null or nationality_r is null"),
+            _level("nationality_l = nationality_r", "same nationality"),
+            _else(),
+        ],
+    )
+
+
+#: Starting m-probabilities for EM, per non-null level, in level order. Domain
+#: judgement, not fitted values: they only tell EM which mode is "same child". Without
+#: them EM on refugee caseloads converges on "same family" (siblings share parents,
+#: places and separation dates), which is measured in docs/matching.md.
+STARTING_M: dict[str, tuple[float, ...]] = {
+    "name": (0.35, 0.2, 0.05, 0.1, 0.1, 0.05, 0.08, 0.02, 0.02, 0.03),
+    "birth": (0.15, 0.04, 0.03, 0.05, 0.5, 0.12, 0.08, 0.03),
+    "sex": (0.95, 0.05),
+    "mother": (0.5, 0.1, 0.25, 0.1, 0.05),
+    "father": (0.5, 0.1, 0.25, 0.1, 0.05),
+    "other_relative": (0.1, 0.4, 0.5),
+    "patronymic": (0.45, 0.15, 0.4),
+    "place": (0.35, 0.1, 0.15, 0.25, 0.05, 0.1),
+    "separation_date": (0.4, 0.2, 0.25, 0.15),
+    "identifier": (0.95, 0.05),
+    "telephone": (0.9, 0.1),
+    "nationality": (0.9, 0.1),
+}
+
+
+def _with_starting_m(comparison: CustomComparison) -> CustomComparison:
+    name = comparison._output_column_name
+    starts = iter(STARTING_M.get(name or "", ()))
+    for level in comparison._comparison_levels:
+        if isinstance(level, CustomLevel) and getattr(level, "is_null_level", False):
+            continue
+        m = next(starts, None)
+        if m is not None and isinstance(level, CustomLevel):
+            level.configure(m_probability=m)
+    return comparison
+
+
+def build_comparisons(dialect: str = "duckdb") -> list[CustomComparison]:
+    """All kinlink comparisons, in the order they appear in explanations."""
+    f = SqlFunctions(dialect)
+    comparisons = [
+        name_comparison(f),
+        birth_comparison(f),
+        sex_comparison(f),
+        mother_comparison(f),
+        father_comparison(f),
+        other_relative_comparison(f),
+        patronymic_comparison(f),
+        place_comparison(f),
+        separation_date_comparison(f),
+        identifier_comparison(f),
+        telephone_comparison(f),
+        nationality_comparison(f),
+    ]
+    return [_with_starting_m(c) for c in comparisons]

@@ -1,0 +1,83 @@
+"""The engine seam: which Splink database backend runs the SQL.
+
+Everything else in ``kinlink.blocking`` and ``kinlink.matching`` talks to an
+:class:`Engine`, never to DuckDB directly, so that the Spark backend (issue 8) is a
+second implementation of this class rather than a hunt through the code base. The
+only dialect differences kinlink's own SQL needs (exploding an array column) live
+here; comparison SQL goes through Splink's level builders, which translate with
+sqlglot.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any, Literal
+
+import pandas as pd
+
+Backend = Literal["duckdb", "spark"]
+
+_counter = itertools.count()
+
+
+class Engine:
+    """A Splink ``DatabaseAPI`` plus the few dialect helpers kinlink's own SQL needs."""
+
+    def __init__(self, backend: Backend = "duckdb", **options: Any) -> None:
+        self.backend: Backend = backend
+        if backend == "duckdb":
+            import duckdb
+            from splink import DuckDBAPI
+
+            con = duckdb.connect(":memory:")
+            threads = options.get("threads") or os.environ.get("KINLINK_THREADS")
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
+            memory_limit = options.get("memory_limit") or os.environ.get("KINLINK_MEMORY_LIMIT")
+            if memory_limit:
+                con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute("SET preserve_insertion_order = false")
+            self.db_api = DuckDBAPI(connection=con)
+        elif backend == "spark":
+            from splink import SparkAPI
+
+            self.db_api = SparkAPI(spark_session=options["spark_session"])
+        else:  # pragma: no cover - guarded by the Literal type
+            raise ValueError(f"unknown backend {backend!r}")
+
+    @property
+    def dialect(self) -> str:
+        """Splink's dialect name, used when building comparison levels and rules."""
+        return self.db_api.sql_dialect.sql_dialect_str
+
+    # -- tables -------------------------------------------------------------------------
+    def register(self, frame: pd.DataFrame | Any, name: str | None = None) -> Any:
+        """Register a table with Splink and return its SplinkDataFrame.
+
+        Names are made unique per engine because Splink refuses to register the same
+        name twice.
+        """
+        table_name = f"{name or 'kinlink_t'}_{next(_counter)}"
+        return self.db_api.register(frame, table_name=table_name)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL on the backend and bring the (small) result back as pandas."""
+        return self.db_api.query_sql(sql, output_type="pandas")
+
+    def materialise(self, sql: str) -> Any:
+        """Run SQL on the backend and keep the result there as a SplinkDataFrame."""
+        return self.db_api.query_sql(sql, output_type="splink_df")
+
+    # -- dialect helpers ------------------------------------------------------------
+    def explode(self, array_expr: str, alias: str) -> str:
+        """Select-list expression turning one row per record into one row per element."""
+        if self.backend == "duckdb":
+            return f"unnest({array_expr}) as {alias}"
+        return f"explode({array_expr}) as {alias}"
+
+    def hash_expr(self, expr: str) -> str:
+        """A deterministic 64-bit hash, used for reproducible sampling."""
+        if self.backend == "duckdb":
+            return f"hash({expr})"
+        return f"xxhash64({expr})"
