@@ -7,6 +7,7 @@ today?": it runs kinlink and every baseline on the same records and writes
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
 from pathlib import Path
@@ -30,6 +31,24 @@ def _methods(names: list[str] | None) -> list[object]:
         )
         raise typer.Exit(exitcodes.USAGE)
     return [by_name[n] for n in names]
+
+
+def _quiet_splink() -> None:
+    """Show only Splink's errors: training prints dozens of "level not observed" warnings
+    per model that would bury the report (``--verbose`` shows them).
+
+    Splink installs its own stderr handler only when its logger has none, and every
+    ``Linker`` re-sets the logger's level, so a handler of ours with level ERROR is
+    what sticks (a logger filter would miss records from Splink's child loggers).
+    """
+    splink_logger = logging.getLogger("splink")
+    if any(getattr(h, "_kinlink_eval", False) for h in splink_logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR)
+    handler._kinlink_eval = True  # type: ignore[attr-defined]
+    splink_logger.addHandler(handler)
+    splink_logger.propagate = False
 
 
 @app.command("eval")
@@ -65,6 +84,9 @@ def eval_command(
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="Progress bar on stderr (default: if a TTY)."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show Splink's training messages (hidden by default)."
+    ),
 ) -> None:
     """Evaluate kinlink against the baselines and write a Markdown/JSON/PNG report."""
     from kinlink.eval.datasets import DatasetError, load_dataset
@@ -72,6 +94,8 @@ def eval_command(
     from kinlink.eval.report import write_report
 
     methods = _methods(method)
+    if not verbose:
+        _quiet_splink()
     datasets = []
     for spec in dataset:
         try:
