@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import unicodedata
 from typing import Literal
 
@@ -229,8 +230,21 @@ def _opt(part: str | None) -> int | None:
     return int(part) if part is not None else None
 
 
+_today_cache: tuple[float, dt.date] = (0.0, dt.date.today())
+
+
+def _today() -> dt.date:
+    # date.today() is a system call; a file of 100,000 rows has 200,000 dates.
+    # Re-read at most once a minute so a long-running server still moves on.
+    global _today_cache
+    now = time.monotonic()
+    if now - _today_cache[0] > 60:
+        _today_cache = (now, dt.date.today())
+    return _today_cache[1]
+
+
 def _checked(year: int, month: int | None, day: int | None, original: str) -> str:
-    today = dt.date.today()
+    today = _today()
     if year < MIN_YEAR or year > today.year:
         raise ValueProblem(f"date {original!r} has year {year}, outside {MIN_YEAR}-{today.year}")
     if month is None:

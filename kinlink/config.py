@@ -37,11 +37,47 @@ class Settings(BaseSettings):
         ),
     )
 
+    # -- review service (kinlink serve) -------------------------------------------
+    session_minutes: int = Field(
+        default=480, ge=5, description="A login session ends this long after it starts."
+    )
+    token_days: int = Field(
+        default=90, ge=1, description="Default lifetime of an API token for machine clients."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins per username, within the window, before 429."
+    )
+    login_max_failures_per_ip: int = Field(
+        default=30, ge=1, description="Failed logins from one address, within the window."
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="Window over which failed logins are counted."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Send the session cookie over HTTPS only (set true behind TLS).",
+    )
+    model_path: Path | None = Field(
+        default=None,
+        description=(
+            "Trained matching model (JSON) used for real-time candidates. Default: "
+            "<home>/model.json, trained from the stored records when absent."
+        ),
+    )
+    match_on_write: bool = Field(
+        default=True,
+        description="Match a record against the store as soon as it is created or changed.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'kinlink.sqlite'}"
+
+    @property
+    def resolved_model_path(self) -> Path:
+        return self.model_path or self.home / "model.json"
 
 
 @lru_cache(maxsize=1)

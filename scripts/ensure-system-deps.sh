@@ -3,6 +3,8 @@
 # Safe to run repeatedly; it only installs or starts what is missing.
 #  - PostgreSQL on 127.0.0.1:5432 with a database "test" reachable without a
 #    password (the store tests run against it as well as SQLite).
+#  - Debian's Chromium at /usr/bin/chromium (the review UI's browser test drives
+#    it with Playwright; browsers are never downloaded by `playwright install`).
 set -uo pipefail
 
 log() { echo "[system-deps] $*" >&2; }
@@ -44,5 +46,15 @@ if pg_up; then
   log "PostgreSQL is up on 127.0.0.1:5432"
 else
   log "WARNING: PostgreSQL is NOT available: the PostgreSQL store tests will be SKIPPED"
+fi
+# Chromium for the review UI's browser test (tests/api/test_browser.py).
+if [ ! -x /usr/bin/chromium ]; then
+  log "Chromium is not installed; installing Debian's chromium"
+  apt_install chromium || log "could not install chromium"
+fi
+if [ -x /usr/bin/chromium ]; then
+  log "Chromium is at /usr/bin/chromium"
+else
+  log "WARNING: Chromium is NOT available: the browser test will be SKIPPED"
 fi
 exit 0

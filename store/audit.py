@@ -20,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from kinlink.store.database import make_engine
 from kinlink.store.review_schema import AuditEntry
 from kinlink.store.schema import utcnow
 from kinlink.store.store import Store
@@ -29,7 +30,8 @@ from kinlink.store.store import Store
 GENESIS = "0" * 64
 #: Any constant will do; it names kinlink's audit lock among PostgreSQL advisory locks.
 _PG_LOCK_KEY = 0x6B696E6C
-_local_lock = threading.Lock()
+_local_lock = threading.RLock()
+_writers: dict[str, sessionmaker[Session]] = {}
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,21 @@ def append(session: Session, event: Event) -> AuditEntry:
     return entry
 
 
+def _writer(store: Store) -> sessionmaker[Session]:
+    """Sessions on a connection pool of the audit log's own.
+
+    A request holds a connection of the store's pool while it writes its audit
+    entry; taking the entry's connection from the same pool would let busy
+    requests wait on each other for ever (hold one, wait for another). Writers
+    are serialised by a lock, so this pool rarely needs more than one connection.
+    """
+    with _local_lock:
+        found = _writers.get(store.url)
+        if found is None:
+            found = _writers[store.url] = sessionmaker(make_engine(store.url))
+        return found
+
+
 def record(store: Store, event: Event, attempts: int = 5) -> int:
     """Append ``event`` in its own committed transaction; returns its ``seq``.
 
@@ -131,9 +148,10 @@ def record(store: Store, event: Event, attempts: int = 5) -> int:
     request never holds the audit lock) and means a view is logged even if
     the response fails to reach the client.
     """
+    sessions = _writer(store)
     for attempt in range(attempts):
         try:
-            with _local_lock, store.session() as session:
+            with _local_lock, sessions.begin() as session:
                 return append(session, event).seq
         except IntegrityError:
             if attempt == attempts - 1:

@@ -14,3 +14,6 @@ INVALID_ROWS = 4
 STORE_UNAVAILABLE = 5
 #: A requested object (record, model, run) does not exist.
 NOT_FOUND = 6
+#: ``kinlink audit verify``: the audit log's hash chain is broken (an entry was
+#: altered, removed or reordered).
+AUDIT_BROKEN = 7

@@ -1,0 +1,118 @@
+"""What a reviewer may see, and what a probability means in words.
+
+Bands are fixed cut-offs on the engine's match probability, not ranks or
+ratios, so "very likely" means the same thing on every screen and every day
+(documented in docs/review-api.md). Other agencies' records are shown only
+with the fields their agency shares (default: what is needed to judge a
+match; no telephone numbers, no identity document numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kinlink.ingest import RECORD_COLUMNS
+
+
+@dataclass(frozen=True)
+class Band:
+    code: str
+    label: str
+    min_probability: float
+
+
+#: Highest first; a probability gets the first band whose minimum it reaches.
+BANDS: tuple[Band, ...] = (
+    Band("very_likely", "very likely", 0.90),
+    Band("possible", "possible", 0.30),
+    Band("unlikely", "unlikely", 0.0),
+)
+
+
+def band_for(probability: float) -> Band:
+    for band in BANDS:
+        if probability >= band.min_probability:
+            return band
+    return BANDS[-1]
+
+
+#: Fields of another agency's record a reviewer sees on a candidate, unless that
+#: agency configured its own list. Contact details and document numbers stay
+#: with the agency that holds them: a match is decided without them.
+DEFAULT_SHARED_FIELDS: tuple[str, ...] = (
+    "record_id",
+    "record_type",
+    "agency",
+    "registration_date",
+    "name",
+    "name_first",
+    "name_middle",
+    "name_last",
+    "name_nickname",
+    "name_other",
+    "sex",
+    "date_of_birth",
+    "age",
+    "estimated",
+    "nationality",
+    "ethnicity",
+    "language",
+    "location_origin",
+    "location_separation",
+    "location_current",
+    "date_of_separation",
+    "mother_name",
+    "father_name",
+    "caregiver_name",
+    "inquirer_name",
+    "inquirer_relation",
+)
+#: Never shared across agencies, whatever an agency configures.
+NEVER_SHARED: frozenset[str] = frozenset(
+    {"telephone", "inquirer_telephone", "unhcr_individual_no", "icrc_ref_no", "national_id_no"}
+)
+#: Always present on a shared view (needed to address the pair).
+ALWAYS_SHARED: tuple[str, ...] = ("record_id", "record_type", "agency")
+
+
+def shared_fields(configured: list[str] | None) -> tuple[str, ...]:
+    chosen = DEFAULT_SHARED_FIELDS if configured is None else tuple(configured)
+    keep = set(chosen) - NEVER_SHARED | set(ALWAYS_SHARED)
+    return tuple(c for c in RECORD_COLUMNS if c in keep)
+
+
+def redact(data: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k in allowed}
+
+
+#: Which record fields each engine comparison reads, for hiding explanation values
+#: of fields the viewer may not see and for colouring the side-by-side rows.
+COMPARISON_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "name_first", "name_middle", "name_last", "name_nickname", "name_other"),
+    "birth": ("date_of_birth", "age", "estimated"),
+    "sex": ("sex",),
+    "mother": ("mother_name",),
+    "father": ("father_name",),
+    "other_relative": ("caregiver_name", "inquirer_name"),
+    "patronymic": ("father_name", "name"),
+    "place": ("location_origin", "location_separation", "location_current"),
+    "separation_date": ("date_of_separation",),
+    "identifier": ("unhcr_individual_no", "icrc_ref_no", "national_id_no"),
+    "telephone": ("telephone", "inquirer_telephone"),
+    "nationality": ("nationality",),
+}
+
+
+def agreement(level: str, gamma: int, max_gamma: int) -> str:
+    """The colour class of a comparison level: exact, close, phonetic, different, missing."""
+    if gamma < 0:
+        return "missing"
+    if gamma == 0:
+        return "different"
+    if gamma >= max_gamma:
+        return "exact"
+    lowered = level.lower()
+    if "sound" in lowered or "phonetic" in lowered:
+        return "phonetic"
+    return "close"
