@@ -89,6 +89,7 @@ def redact(data: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
 #: Which record fields each engine comparison reads, for hiding explanation values
 #: of fields the viewer may not see and for colouring the side-by-side rows.
 COMPARISON_FIELDS: dict[str, tuple[str, ...]] = {
+    "given_name": ("name", "name_first", "name_nickname", "name_other"),
     "name": ("name", "name_first", "name_middle", "name_last", "name_nickname", "name_other"),
     "birth": ("date_of_birth", "age", "estimated"),
     "sex": ("sex",),

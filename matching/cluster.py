@@ -45,7 +45,14 @@ def dedupe_records(
     )
     prepared = prepare_records(cases, progress=progress)
     if model is None:
-        model = train_model(prepared, engine=engine, fingerprint=data_fingerprint(cases))
+        from kinlink.matching.default_model import m_source_for
+
+        model = train_model(
+            prepared,
+            engine=engine,
+            m_from=m_source_for(prepared, "dedupe"),
+            fingerprint=data_fingerprint(cases),
+        )
     session = Session.open(prepared, model, engine)
     candidates = session.candidates_table("dedupe", max_block_size)
     scored = session.score(candidates, threshold_match_probability=min(min_probability, threshold))

@@ -54,6 +54,10 @@ class SqlFunctions:
         fn = "list_contains" if self.dialect == "duckdb" else "array_contains"
         return f"coalesce({fn}({arr}, {value}), false)"
 
+    def first(self, arr: str) -> str:
+        """The first element of an array (NULL when empty); both dialects are 1-based here."""
+        return f"{arr}[1]" if self.dialect == "duckdb" else f"element_at({arr}, 1)"
+
     def jaro_winkler(self, a: str, b: str) -> str:
         fn = "jaro_winkler_similarity" if self.dialect == "duckdb" else "jaro_winkler"
         return f"{fn}({a}, {b})"
@@ -91,40 +95,74 @@ def _else() -> CustomLevel:
     return CustomLevel("ELSE", label_for_charts="all other")
 
 
-def name_comparison(f: SqlFunctions) -> CustomComparison:
-    n_l, n_r = f.size("name_all_l"), f.size("name_all_r")
-    common = f.common("name_all_l", "name_all_r")
-    rare = f.common("name_rare_l", "name_rare_r")
-    keys = f.common("name_keys_l", "name_keys_r")
-    fuzzy = f.matched_tokens("name_all_l", "name_all_r", 0.88)
-    fuzzy_r = f.matched_tokens("name_all_r", "name_all_l", 0.88)
+def given_name_comparison(f: SqlFunctions) -> CustomComparison:
+    """The child's own given name: what siblings do *not* share.
+
+    Siblings share parents' names, village, separation date and, in name-chain
+    cultures, two of three name tokens; an order-free full-name similarity cannot tell
+    them apart, so the given name is compared on its own and disagreement on it is
+    the strongest evidence against a pair (measured in docs/matching.md).
+    """
+    n_l, n_r = f.size("given_l"), f.size("given_r")
+    keys = f.common("given_keys_l", "given_keys_r")
+    fuzzy = f.matched_tokens("given_l", "given_r", 0.88)
+    elsewhere = (
+        f"{f.contains('name_all_r', 'given_first_l')} or "
+        f"{f.contains('name_all_l', 'given_first_r')}"
+    )
     return CustomComparison(
-        output_column_name="name",
-        comparison_description="child's name: order-free canonical tokens, phonetic keys",
+        output_column_name="given_name",
+        comparison_description="child's given name (canonical, nickname-resolved, phonetic)",
         comparison_levels=[
             _null(f"{n_l} = 0 or {n_r} = 0"),
             _level(
-                "name_sorted_l = name_sorted_r",
-                "same name (any order, nicknames resolved)",
-                tf_adjustment_column="name_sorted",
+                "given_first_l = given_first_r",
+                "same given name (nicknames and scripts resolved)",
+                tf_adjustment_column="given_first",
+                tf_adjustment_weight=1.0,
+            ),
+            _level(f"{f.common('given_l', 'given_r')} >= 1", "a given-name form in common"),
+            _level(f"{keys} >= 2", "given names sound alike"),
+            _level(f"{fuzzy} >= 1", "given names spelled closely (JW>=0.88)"),
+            _level(elsewhere, "given name found elsewhere in the other's name"),
+            _level(f"{keys} >= 1", "given names share one phonetic key"),
+            _else(),
+        ],
+    )
+
+
+def name_comparison(f: SqlFunctions) -> CustomComparison:
+    """The rest of the child's name: father, grandfather, family name (given name apart)."""
+    n_l, n_r = f.size("rest_tokens_l"), f.size("rest_tokens_r")
+    common = f.common("rest_tokens_l", "rest_tokens_r")
+    keys = f.common("rest_keys_l", "rest_keys_r")
+    fuzzy = f.matched_tokens("rest_tokens_l", "rest_tokens_r", 0.88)
+    fuzzy_r = f.matched_tokens("rest_tokens_r", "rest_tokens_l", 0.88)
+    return CustomComparison(
+        output_column_name="name",
+        comparison_description="rest of the child's name (father/grandfather/family), order-free",
+        comparison_levels=[
+            _null(f"{n_l} = 0 or {n_r} = 0"),
+            _level(
+                "rest_sorted_l = rest_sorted_r",
+                "same family part of the name (any order)",
+                tf_adjustment_column="rest_sorted",
                 tf_adjustment_weight=1.0,
             ),
             _level(
-                f"{common} >= 2 and {common} >= least({n_l}, {n_r})",
-                "all names of the shorter in the longer (2+)",
+                f"{common} >= 1 and {common} >= least({n_l}, {n_r})",
+                "family names of the shorter all in the longer",
             ),
-            _level(f"{common} >= 2 and {rare} >= 1", "2+ names in common, one rare"),
-            _level(f"{common} >= 2", "2+ names in common, all frequent"),
             _level(
-                f"least({fuzzy}, {fuzzy_r}) >= least({n_l}, {n_r}) and least({n_l}, {n_r}) >= 2",
-                "every name of the shorter has a close spelling (JW>=0.88)",
+                f"{f.first('lineage_l')} = {f.first('lineage_r')}",
+                "same father's name in the name chain/patronymic",
             ),
-            _level(f"{rare} >= 1", "one rare name in common"),
-            # Each token has ~3 phonetic keys (several algorithms), so 4+ shared keys
-            # means at least two tokens sound alike.
-            _level(f"{keys} >= 4", "two names sound alike (4+ phonetic keys)"),
-            _level(f"{common} >= 1", "one frequent name in common"),
-            _level(f"{keys} >= 2", "one name sounds alike (2+ phonetic keys)"),
+            _level(
+                f"least({fuzzy}, {fuzzy_r}) >= least({n_l}, {n_r})",
+                "every family name of the shorter has a close spelling (JW>=0.88)",
+            ),
+            _level(f"{common} >= 1", "one family name in common"),
+            _level(f"{keys} >= 2", "a family name sounds alike"),
             _else(),
         ],
     )
@@ -317,7 +355,8 @@ def nationality_comparison(f: SqlFunctions) -> CustomComparison:
 #: them EM on refugee caseloads converges on "same family" (siblings share parents,
 #: places and separation dates), which is measured in docs/matching.md.
 STARTING_M: dict[str, tuple[float, ...]] = {
-    "name": (0.35, 0.2, 0.05, 0.1, 0.1, 0.05, 0.08, 0.02, 0.02, 0.03),
+    "given_name": (0.8, 0.08, 0.04, 0.03, 0.01, 0.02, 0.02),
+    "name": (0.5, 0.2, 0.05, 0.05, 0.1, 0.05, 0.05),
     "birth": (0.15, 0.04, 0.03, 0.05, 0.5, 0.12, 0.08, 0.03),
     "sex": (0.95, 0.05),
     "mother": (0.5, 0.1, 0.25, 0.1, 0.05),
@@ -348,6 +387,7 @@ def build_comparisons(dialect: str = "duckdb") -> list[CustomComparison]:
     """All kinlink comparisons, in the order they appear in explanations."""
     f = SqlFunctions(dialect)
     comparisons = [
+        given_name_comparison(f),
         name_comparison(f),
         birth_comparison(f),
         sex_comparison(f),

