@@ -78,12 +78,16 @@ _RECORD_TYPES = {
 
 def parse_record_type(value: str) -> str:
     """``case`` or ``tracing_request``; spaces, hyphens and case are forgiven."""
+    if value in _CANONICAL_TYPES:
+        return value
     key = re.sub(r"[\s\-]+", "_", value.strip().lower())
     found = _RECORD_TYPES.get(key) or _RECORD_TYPES.get(key.replace("_", ""))
     if found is None:
         raise ValueProblem(f"record_type must be 'case' or 'tracing_request', not {value!r}")
     return found
 
+
+_CANONICAL_TYPES = frozenset(("case", "tracing_request"))
 
 _TRUE = {"true", "t", "yes", "y", "1", "oui", "o", "si", "sí", "نعم"}
 _FALSE = {"false", "f", "no", "n", "0", "non", "لا"}
@@ -159,6 +163,8 @@ def parse_age(value: str | float | int) -> tuple[float, bool]:
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         years, marked = float(value), False
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 3:
+        years, marked = float(value), False  # the common case, without the regex
     else:
         text = str(value)
         match = _AGE.match(text)
@@ -198,6 +204,14 @@ def parse_date(value: object, order: DateOrder = "dmy") -> str:
     if isinstance(value, dt.date):
         return _checked(value.year, value.month, value.day, str(value))
     text = str(value).strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        # ISO dates are most of any export: let the C parser read them.
+        try:
+            date = dt.date.fromisoformat(text)
+        except ValueError:
+            pass  # e.g. 2015-02-30: the general path explains what is wrong
+        else:
+            return _checked(date.year, date.month, date.day, text)
     text = _TIME_SUFFIX.sub("", text)
     if match := _ISO.match(text):
         year, month, day = match["y"], match["m"], match["d"]
