@@ -39,8 +39,17 @@ def demo(
             f"demo data: {len(result.records)} synthetic records -> {summary.inserted} new, "
             f"{summary.unchanged} already stored (store: {store.display_url})"
         )
-        for row in counts(session):
-            typer.echo(f"  {row.agency or '(none)':<28} {row.record_type:<16} {row.count:>6}")
+        rows = counts(session)
+        by_type: dict[str, int] = {}
+        for row in rows:
+            by_type[row.record_type] = by_type.get(row.record_type, 0) + row.count
+        agencies = len({row.agency for row in rows})
+        described = ", ".join(
+            f"{n} {kind.replace('_', ' ')}s" for kind, n in sorted(by_type.items())
+        )
+        typer.echo(
+            f"  store holds {described} from {agencies} agencies ('kinlink records' lists them)"
+        )
         frame = stored_frame(session)
 
     typer.echo("training a model on the stored records and linking tracing requests to cases ...")
