@@ -53,7 +53,11 @@ def content_hash(record: RecordV1) -> str:
 
 
 def _digest(row: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(row, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(_canonical_json(row)).hexdigest()
+
+
+def _canonical_json(row: dict[str, Any]) -> bytes:
+    return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
 
 
 def load_records(
@@ -74,9 +78,12 @@ def load_records(
     """
     now = utcnow()
     incoming: dict[tuple[str, str], tuple[RecordV1, dict[str, Any], str]] = {}
+    payloads: dict[tuple[str, str], bytes] = {}
     for record in records:
         row = record.to_row()
-        incoming[(record.agency or "", record.record_id)] = (record, row, _digest(row))
+        key = (record.agency or "", record.record_id)
+        payloads[key] = payload = _canonical_json(row)
+        incoming[key] = (record, row, hashlib.sha256(payload).hexdigest())
     existing = _existing(session, incoming.keys())
 
     new_rows: list[dict[str, Any]] = []
@@ -123,9 +130,12 @@ def load_records(
     if new_rows:
         for row in new_rows:
             row["source_id"] = source.id
-        # Core insert (not the ORM's bulk path): no identity map work for rows
-        # nobody holds in this session.
-        session.execute(insert(StoredRecord.__table__), new_rows)
+        if session.get_bind().dialect.name == "sqlite":
+            _insert_sqlite(session, new_rows, payloads)
+        else:
+            # Core insert (not the ORM's bulk path): no identity map work for
+            # rows nobody holds in this session.
+            session.execute(insert(StoredRecord.__table__), new_rows)
     if changed:
         _archive_current(session, [pk for pk, *_ in changed])
         session.execute(
@@ -146,6 +156,57 @@ def load_records(
             ],
         )
     return LoadSummary(len(new_rows), len(changed), unchanged, rejected_rows, source.id)
+
+
+_INSERT_COLUMNS = (
+    "agency",
+    "record_id",
+    "record_type",
+    "data",
+    "content_hash",
+    "version",
+    "source_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert_sqlite(
+    session: Session, rows: list[dict[str, Any]], payloads: dict[tuple[str, str], bytes]
+) -> None:
+    """The embedded store's bulk insert, straight to sqlite3's ``executemany``.
+
+    SQLAlchemy's per-row parameter processing (JSON encoding, datetime
+    formatting) costs more than SQLite itself on a first load; the JSON was
+    already encoded for the content hash and the timestamp is the same for the
+    whole batch, so both are reused, formatted by SQLAlchemy's own SQLite
+    processors so that the stored text is what the ORM writes and reads.
+    """
+    table = StoredRecord.__table__
+    dialect = session.get_bind().dialect
+    stamp_of = table.c.created_at.type.bind_processor(dialect)
+    stamp = stamp_of(rows[0]["created_at"]) if stamp_of else rows[0]["created_at"]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
+    )
+    session.connection().exec_driver_sql(
+        sql,
+        [
+            (
+                row["agency"],
+                row["record_id"],
+                row["record_type"],
+                payloads[(row["agency"], row["record_id"])].decode("utf-8"),
+                row["content_hash"],
+                1,
+                row["source_id"],
+                stamp,
+                stamp,
+            )
+            for row in rows
+        ],
+    )
 
 
 def _archive_current(session: Session, pks: list[int]) -> None:
