@@ -33,7 +33,9 @@ def _print_link(fig: dict) -> None:
         f"link: requests with a true case {fig['n_requests_with_true_case']}, "
         f"scored pairs {fig['n_scored_pairs']}, recall@1 {_fmt(r['1'])}, "
         f"recall@5 {_fmt(r['5'])}, recall@10 {_fmt(r['10'])}, "
-        f"best F1 {_fmt(fig['best_f1']['f1'])}"
+        f"best F1 {_fmt(fig['best_f1']['f1'])}; withheld by consent: "
+        f"{fig.get('n_withheld_by_consent', 0)} pairs "
+        f"({fig.get('n_requests_withheld_by_consent', 0)} requests)"
     )
     rows = []
     for culture, f in fig["by_culture"].items():
@@ -51,7 +53,8 @@ def _print_dedupe(fig: dict) -> None:
         f"dedupe: true pairs {fig['n_true_pairs']}, scored pairs {fig['n_scored_pairs']}, "
         f"best F1 {_fmt(fig['best_f1']['f1'])} (weight {fig['best_f1']['threshold']:.2f}), "
         f"clusters pairwise F1 {_fmt(fig['pairwise']['f1'])}, "
-        f"B-cubed F1 {_fmt(fig['bcubed']['f1'])}"
+        f"B-cubed F1 {_fmt(fig['bcubed']['f1'])}; withheld by consent: "
+        f"{fig.get('n_withheld_by_consent', 0)} pairs"
     )
     rows = [(c, f["n_true_pairs"], f["best_f1"]["f1"]) for c, f in fig["by_culture"].items()]
     if rows:
@@ -65,11 +68,17 @@ def _misses(dataset, links: pd.DataFrame, n: int) -> None:
     cols += ["mother_name", "father_name", "inquirer_name", "inquirer_relation"]
     cases = set(dataset.cases["record_id"].astype(str))
     case_entities = set(dataset.cases["record_id"].map(entity))
+    withheld = dataset.withheld_link_pairs
+    gone = set(zip(withheld["record_id_l"], withheld["record_id_r"], strict=True))
+    allowed = {
+        tr: {c for c in cases if entity.get(c) == entity.get(tr) and (tr, c) not in gone}
+        for tr in withheld["record_id_l"].unique()
+    }
     links = links.sort_values(["tracing_request_id", "rank"])
     shown = 0
     for tr, group in links.groupby("tracing_request_id"):
-        if entity.get(tr) not in case_entities:
-            continue
+        if entity.get(tr) not in case_entities or allowed.get(tr, True) == set():
+            continue  # no true case, or consent withholds every one
         top = group.iloc[0]
         if entity.get(top["case_id"]) == entity.get(tr):
             continue

@@ -52,9 +52,31 @@ def _ids(row: Row) -> Iterable[str]:
         yield f"tel:{phone}"
 
 
-def _name_birth(row: Row) -> Iterable[str]:
+def _given_birth(row: Row) -> Iterable[str]:
+    """A phonetic key of the child's *given* name x birth bucket: "Muhamad Ali born
+    2015" and "Ali Hassan born 2015" no longer share a block through "ali"."""
     buckets = _birth_buckets(row)
+    for key in row.get("given_keys") or ():
+        for bucket in buckets:
+            yield f"{key}:{bucket}"
+
+
+def _name_sex_birth(row: Row) -> Iterable[str]:
+    """Rescue for a given name not identified (or renamed): any name token's key, sex
+    and birth bucket; the sex keeps these blocks about half the size of rule b's old
+    any-token form, so fewer reach the cap."""
+    buckets = _birth_buckets(row)
+    sex = row.get("sex") or "?"
     for key in row.get("name_keys") or ():
+        for bucket in buckets:
+            yield f"{key}:{sex}:{bucket}"
+
+
+def _two_keys_birth(row: Row) -> Iterable[str]:
+    """Phonetic keys of two tokens x birth bucket: rule d's blocks of common name pairs
+    ("Mohamed Ali") reach the cap at scale; the birth bucket splits them."""
+    buckets = _birth_buckets(row)
+    for key in _token_keys_pair(row):
         for bucket in buckets:
             yield f"{key}:{bucket}"
 
@@ -113,9 +135,9 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("a", "identifier", "same UNHCR/ICRC/national ID or telephone", _ids),
     BlockingRule(
         "b",
-        "name_key_birth",
-        "a phonetic key of any name token, and overlapping birth-year buckets",
-        _name_birth,
+        "given_key_birth",
+        "a phonetic key of the child's given name, and overlapping birth-year buckets",
+        _given_birth,
     ),
     BlockingRule("c", "name_pair", "two canonical name tokens in common, any age", _name_pair),
     BlockingRule(
@@ -130,6 +152,18 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     ),
     BlockingRule("g", "dob_sex", "exact date of birth and sex", _dob_sex),
     BlockingRule("h", "place_pair", "two place tokens in common", _place_pair),
+    BlockingRule(
+        "i",
+        "name_key_sex_birth",
+        "a phonetic key of any name token, sex and overlapping birth-year buckets",
+        _name_sex_birth,
+    ),
+    BlockingRule(
+        "j",
+        "two_keys_birth",
+        "phonetic keys of two name tokens, and overlapping birth-year buckets",
+        _two_keys_birth,
+    ),
 )
 
 RULES_BY_CODE: dict[str, BlockingRule] = {r.code: r for r in DEFAULT_RULES}

@@ -102,6 +102,51 @@ class EvalDataset:
         mask = self.records["record_type"] == "tracing_request"
         return self.records[mask].reset_index(drop=True)
 
+    @cached_property
+    def _consent_frame(self) -> pd.DataFrame:
+        """record_id, entity, agency, withheld (consent_for_tracing says no), record_type."""
+        from kinlink.eval.metrics import consent_withheld
+
+        recs = self.records
+        consent = recs.get("consent_for_tracing")
+        ids = recs["record_id"].astype(str)
+        return pd.DataFrame(
+            {
+                "record_id": ids.to_numpy(),
+                "record_type": recs["record_type"].to_numpy(),
+                "entity": ids.map(self.entity_of).to_numpy(),
+                "agency": recs["agency"].to_numpy() if "agency" in recs else None,
+                "withheld": [consent_withheld(v) for v in consent]
+                if consent is not None
+                else False,
+            }
+        )
+
+    @cached_property
+    def withheld_link_pairs(self) -> pd.DataFrame:
+        """True (tracing request, case) pairs the consent rule forbids proposing.
+
+        ``record_id_l`` is the tracing request, ``record_id_r`` the case. The rule
+        (docs/matching.md): a record with ``consent_for_tracing=false`` is never
+        proposed across agencies. The harness leaves these pairs out of every
+        method's figures and reports their number apart.
+        """
+        from kinlink.eval.metrics import withheld_true_pairs
+
+        frame = self._consent_frame
+        requests = frame[frame["record_type"] == "tracing_request"]
+        cases = frame[frame["record_type"] == "case"]
+        return withheld_true_pairs(requests, cases)
+
+    @cached_property
+    def withheld_dedupe_pairs(self) -> pd.DataFrame:
+        """True duplicate case pairs the consent rule forbids proposing (``l < r``)."""
+        from kinlink.eval.metrics import withheld_true_pairs
+
+        frame = self._consent_frame
+        cases = frame[frame["record_type"] == "case"]
+        return withheld_true_pairs(cases, cases, same_set=True)
+
     @property
     def cultures(self) -> list[str]:
         """Naming cultures present, sorted."""

@@ -96,6 +96,20 @@ def _score_axis(scores: pd.DataFrame) -> tuple[np.ndarray, str]:
     return scores["score"].astype(float).to_numpy(), "score"
 
 
+def _drop_pairs(frame: pd.DataFrame, left: str, right: str, pairs: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the rows whose (left, right) is one of ``pairs`` (in either order).
+
+    Used to take the true pairs consent withholds out of every method's output, so no
+    method is rewarded or penalised for a pair kinlink may not propose.
+    """
+    if not len(pairs) or not len(frame):
+        return frame
+    gone = set(zip(pairs["record_id_l"], pairs["record_id_r"], strict=True))
+    gone |= {(b, a) for a, b in gone}
+    keep = [key not in gone for key in zip(frame[left], frame[right], strict=True)]
+    return frame[np.asarray(keep, dtype=bool)]
+
+
 # -- link -------------------------------------------------------------------------------
 
 
@@ -105,12 +119,23 @@ def _link_figures(
     cases: pd.Series,
     entity_of: pd.Series,
     threshold: float,
+    withheld: pd.DataFrame,
 ) -> dict[str, Any]:
-    """Figures for one set of tracing requests (all, or one culture's)."""
+    """Figures for one set of tracing requests (all, or one culture's).
+
+    ``links`` no longer holds the true pairs consent withholds; ``withheld`` lists
+    them, and they leave the denominators too: a request counts for recall@k only
+    if at least one of its true cases may be proposed.
+    """
     links = links[links["tracing_request_id"].isin(set(requests))]
     case_entities = cases.map(entity_of)
-    with_truth = requests[requests.map(entity_of).isin(set(case_entities.dropna()))]
-    n_true = m.count_true_pairs_link(requests.map(entity_of), case_entities)
+    withheld = withheld[withheld["record_id_l"].isin(set(requests))]
+    cases_per_entity = case_entities.dropna().value_counts()
+    true_cases = requests.map(entity_of).map(cases_per_entity).fillna(0).astype(int)
+    withheld_per_request = withheld["record_id_l"].value_counts()
+    allowed = true_cases - requests.map(withheld_per_request).fillna(0).astype(int)
+    with_truth = requests[(allowed > 0).to_numpy()]
+    n_true = m.count_true_pairs_link(requests.map(entity_of), case_entities) - len(withheld)
     pairs = links.sort_values("score", ascending=False, kind="stable").drop_duplicates(
         ["tracing_request_id", "case_id"]
     )
@@ -124,7 +149,9 @@ def _link_figures(
     out: dict[str, Any] = {
         "n_tracing_requests": len(requests),
         "n_requests_with_true_case": len(with_truth),
+        "n_requests_withheld_by_consent": int(((true_cases > 0) & (allowed <= 0)).sum()),
         "n_true_pairs": n_true,
+        "n_withheld_by_consent": len(withheld),
         "n_scored_pairs": len(pairs),
         "recall_at": {str(k): v for k, v in recall.items()},
         "at_decision": m.pairwise_prf(labels[decided], n_true).as_dict(),
@@ -142,7 +169,9 @@ def score_link(dataset: EvalDataset, links: pd.DataFrame, threshold: float) -> d
     links["tracing_request_id"] = links["tracing_request_id"].astype(str)
     links["case_id"] = links["case_id"].astype(str)
     links = links[links["case_id"].isin(set(cases))]
-    overall = _link_figures(links, requests, cases, entity_of, threshold)
+    withheld = dataset.withheld_link_pairs
+    links = _drop_pairs(links, "tracing_request_id", "case_id", withheld)
+    overall = _link_figures(links, requests, cases, entity_of, threshold, withheld)
     pairs = links.drop_duplicates(["tracing_request_id", "case_id"])
     values, axis = _score_axis(pairs)
     overall["histogram"] = _histogram(
@@ -152,7 +181,7 @@ def score_link(dataset: EvalDataset, links: pd.DataFrame, threshold: float) -> d
     for culture in dataset.cultures:
         subset = requests[requests.map(culture_of) == culture]
         if len(subset):
-            figures = _link_figures(links, subset, cases, entity_of, threshold)
+            figures = _link_figures(links, subset, cases, entity_of, threshold, withheld)
             figures.pop("curve")
             by_culture[culture] = figures
     overall["by_culture"] = by_culture
@@ -167,21 +196,28 @@ def _dedupe_figures(
     cluster_of: pd.Series,
     records: pd.Series,
     case_truth: pd.Series,
+    withheld: pd.DataFrame,
 ) -> dict[str, Any]:
     """Figures for a subset of the cases; ``case_truth`` covers all cases, so B-cubed
-    sees a cluster's members from other cultures too."""
+    sees a cluster's members from other cultures too. The true pairs consent
+    withholds (``withheld``, already gone from ``pairs``) count nowhere in the
+    pairwise figures; B-cubed is per record and left as it is."""
     entity_of = case_truth
     wanted = set(records)
     sub = pairs[pairs["record_id_l"].isin(wanted) & pairs["record_id_r"].isin(wanted)]
-    n_true = m.count_true_pairs_dedupe(records.map(entity_of))
+    withheld = withheld[withheld["record_id_l"].isin(wanted) & withheld["record_id_r"].isin(wanted)]
+    n_true = m.count_true_pairs_dedupe(records.map(entity_of)) - len(withheld)
     labels = m.label_pairs(sub["record_id_l"], sub["record_id_r"], entity_of)
     truth = entity_of[entity_of.index.isin(wanted)]
     out: dict[str, Any] = {
         "n_records": len(records),
         "n_true_pairs": n_true,
+        "n_withheld_by_consent": len(withheld),
         "n_scored_pairs": len(sub),
         "n_clusters": int(cluster_of[cluster_of.index.isin(wanted)].nunique()),
-        "pairwise": m.cluster_pairwise_prf(cluster_of, truth).as_dict(),
+        "pairwise": m.cluster_pairwise_prf(
+            cluster_of, truth, excluded_true_pairs=withheld
+        ).as_dict(),
         "bcubed": {
             k: v
             for k, v in m.bcubed(cluster_of, case_truth, records=records).as_dict().items()
@@ -210,7 +246,9 @@ def score_dedupe(
     )
     cluster_of = cluster_of[cluster_of.index.isin(set(records))]
     case_truth = entity_of[entity_of.index.isin(set(records))]
-    overall = _dedupe_figures(pairs, cluster_of, records, case_truth)
+    withheld = dataset.withheld_dedupe_pairs
+    pairs = _drop_pairs(pairs, "record_id_l", "record_id_r", withheld)
+    overall = _dedupe_figures(pairs, cluster_of, records, case_truth, withheld)
     values, axis = _score_axis(pairs)
     overall["histogram"] = _histogram(
         values, m.label_pairs(pairs["record_id_l"], pairs["record_id_r"], entity_of), axis
@@ -219,7 +257,7 @@ def score_dedupe(
     for culture in dataset.cultures:
         subset = records[records.map(culture_of) == culture]
         if len(subset):
-            figures = _dedupe_figures(pairs, cluster_of, subset, case_truth)
+            figures = _dedupe_figures(pairs, cluster_of, subset, case_truth, withheld)
             figures.pop("curve")
             by_culture[culture] = figures
     overall["by_culture"] = by_culture
@@ -241,15 +279,24 @@ def score_blocking(
     if task == LINK:
         queries = dataset.tracing_requests["record_id"].astype(str)
         n_possible = len(queries) * len(cases)
+        withheld = dataset.withheld_link_pairs
     else:
         queries = cases
         n_possible = len(cases) * (len(cases) - 1) // 2
+        withheld = dataset.withheld_dedupe_pairs
+    # true pairs consent withholds are out of the measure, as in the link/dedupe figures
+    cand = _drop_pairs(cand, "record_id_l", "record_id_r", withheld)
     labels = m.label_pairs(cand["record_id_l"], cand["record_id_r"], entity_of)
 
     def n_true_for(q: pd.Series) -> int:
+        wanted = set(q)
         if task == LINK:
-            return m.count_true_pairs_link(q.map(entity_of), cases.map(entity_of))
-        return m.count_true_pairs_dedupe(q.map(entity_of))
+            gone = int(withheld["record_id_l"].isin(wanted).sum())
+            return m.count_true_pairs_link(q.map(entity_of), cases.map(entity_of)) - gone
+        gone = int(
+            (withheld["record_id_l"].isin(wanted) & withheld["record_id_r"].isin(wanted)).sum()
+        )
+        return m.count_true_pairs_dedupe(q.map(entity_of)) - gone
 
     out: dict[str, Any] = {
         "applicable": True,
@@ -334,6 +381,26 @@ def evaluate_method(
     return result
 
 
+def _withheld_summary(dataset: EvalDataset) -> dict[str, Any]:
+    """How many true pairs consent withholds, shown with the data set's description."""
+    counts = {}
+    parts = []
+    if LINK in dataset.tasks:
+        counts[LINK] = len(dataset.withheld_link_pairs)
+        parts.append(f"{counts[LINK]:,} linkage pairs")
+    if DEDUPE in dataset.tasks:
+        counts[DEDUPE] = len(dataset.withheld_dedupe_pairs)
+        parts.append(f"{counts[DEDUPE]:,} duplicate pairs")
+    description = dataset.description or ""
+    if parts:
+        note = (
+            "withheld by consent: " + ", ".join(parts) + " (true pairs across agencies "
+            "with consent_for_tracing=false; left out of every method's figures)"
+        )
+        description = f"{description}; {note}" if description else note
+    return {"withheld_by_consent": counts, "description": description}
+
+
 def _stage_count(datasets: Sequence[EvalDataset], methods: Sequence[Method]) -> int:
     return sum(2 * len(d.tasks) for d in datasets) * len(methods)
 
@@ -370,6 +437,7 @@ def evaluate(
     try:
         for dataset in datasets:
             entry: dict[str, Any] = dataset.summary()
+            entry.update(_withheld_summary(dataset))
             entry["methods"] = []
             for method in methods:
                 entry["methods"].append(evaluate_method(dataset, method, note))

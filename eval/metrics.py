@@ -264,6 +264,7 @@ def cluster_pairwise_prf(
     cluster_of: Mapping | pd.Series,
     entity_of: Mapping | pd.Series,
     records: Iterable[Hashable] | None = None,
+    excluded_true_pairs: pd.DataFrame | None = None,
 ) -> PRF:
     """Pairwise precision / recall / F1 of the pairs a clustering implies.
 
@@ -271,6 +272,9 @@ def cluster_pairwise_prf(
     counts (sum of n(n-1)/2 over clusters and over cluster-entity cells), so a
     clustering with one huge cluster does not need its pairs listed. With
     ``records`` only pairs of two records from that subset are counted.
+    ``excluded_true_pairs`` (``record_id_l, record_id_r``, true pairs, e.g. withheld
+    by consent) are counted nowhere: not as true pairs, and not as predicted pairs
+    when the clustering puts them together.
     """
     truth = entity_of if isinstance(entity_of, pd.Series) else pd.Series(entity_of, dtype=object)
     truth = truth.dropna()
@@ -292,6 +296,60 @@ def cluster_pairwise_prf(
     n_pred = pairs(frame.groupby("cluster").size())
     n_true = pairs(frame.groupby("entity").size())
     tp = pairs(frame.groupby(["cluster", "entity"]).size())
+    if excluded_true_pairs is not None and len(excluded_true_pairs):
+        label_of = pd.Series(label, index=truth.index)
+        ex = excluded_true_pairs
+        ex = ex[ex["record_id_l"].isin(truth.index) & ex["record_id_r"].isin(truth.index)]
+        together = int(
+            (
+                label_of.reindex(ex["record_id_l"]).to_numpy()
+                == label_of.reindex(ex["record_id_r"]).to_numpy()
+            ).sum()
+        )
+        n_true -= len(ex)
+        tp -= together
+        n_pred -= together
     precision = _ratio(tp, n_pred)
     recall = _ratio(tp, n_true)
     return PRF(precision, recall, _f1(precision, recall), tp, n_pred - tp, n_true - tp)
+
+
+#: Values of ``consent_for_tracing`` that withhold consent (the engine reads it the same way).
+CONSENT_FALSE = frozenset({"false", "0", "no", "n"})
+
+
+def consent_withheld(value: object) -> bool:
+    """True when a ``consent_for_tracing`` value says no (missing means consent)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return str(value).strip().lower() in CONSENT_FALSE
+
+
+def withheld_true_pairs(
+    left: pd.DataFrame, right: pd.DataFrame, *, same_set: bool = False
+) -> pd.DataFrame:
+    """True pairs that the consent rule forbids proposing: ``record_id_l, record_id_r``.
+
+    ``left`` / ``right`` have ``record_id``, ``entity``, ``agency`` and ``withheld``
+    (consent said no). A true pair is withheld when its two records are of different
+    agencies and either record withheld consent: kinlink never proposes it, by design,
+    so the harness takes it out of every method's denominators alike. With
+    ``same_set`` (duplicates) each unordered pair appears once, ``record_id_l <
+    record_id_r``.
+    """
+    cols = ["record_id", "entity", "agency", "withheld"]
+    lhs = left[cols].dropna(subset=["entity"])
+    rhs = right[cols].dropna(subset=["entity"])
+    pairs = lhs.merge(rhs, on="entity", suffixes=("_l", "_r"))
+    agency_l = pairs["agency_l"].fillna("").astype(str)
+    agency_r = pairs["agency_r"].fillna("").astype(str)
+    keep = (agency_l != agency_r) & (pairs["withheld_l"] | pairs["withheld_r"])
+    keep &= pairs["record_id_l"] != pairs["record_id_r"]
+    if same_set:
+        keep &= pairs["record_id_l"].astype(str) < pairs["record_id_r"].astype(str)
+    return pairs.loc[keep, ["record_id_l", "record_id_r"]].reset_index(drop=True)
+
+
+def pair_keys(left_ids: Iterable[Hashable], right_ids: Iterable[Hashable]) -> pd.Index:
+    """An index of ``(left, right)`` tuples, for set operations on pairs."""
+    return pd.MultiIndex.from_arrays([list(left_ids), list(right_ids)]).to_flat_index()

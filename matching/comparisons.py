@@ -282,6 +282,108 @@ def patronymic_comparison(f: SqlFunctions) -> CustomComparison:
     )
 
 
+def _family_signals(f: SqlFunctions) -> tuple[str, str, str]:
+    """SQL for the number of family details that agree strongly, weakly, and that differ.
+
+    Details: mother's name, father's name, another relative (caregiver/inquirer vs any
+    relative), the father's given name in the child's name chain, the separation date,
+    a telephone number (a family's, not the child's). Strong: the whole name (2+ tokens,
+    or every token of a one-word name), the same chain, within a week, the same number;
+    weak: one token or a phonetic key ("Fatima" alone is common), within 45 days. A
+    detail unknown on either side counts nowhere; the relative, patronymic and
+    telephone details can only agree (their absence is common for one child).
+    """
+
+    def known(slot: str) -> str:
+        return f"{f.size(f'{slot}_tokens_l')} > 0 and {f.size(f'{slot}_tokens_r')} > 0"
+
+    def whole(slot: str) -> str:
+        common = f.common(f"{slot}_tokens_l", f"{slot}_tokens_r")
+        shorter = f"least({f.size(f'{slot}_tokens_l')}, {f.size(f'{slot}_tokens_r')})"
+        return f"({common} >= 2 or ({common} >= 1 and {shorter} = 1))"
+
+    def alike(slot: str) -> str:
+        return (
+            f"({f.common(f'{slot}_tokens_l', f'{slot}_tokens_r')} >= 1 or "
+            f"{f.common(f'{slot}_keys_l', f'{slot}_keys_r')} >= 1)"
+        )
+
+    cross = (
+        f"greatest({f.common('caregiver_tokens_l', 'relatives_tokens_r')}, "
+        f"{f.common('relatives_tokens_l', 'caregiver_tokens_r')})"
+    )
+    chain = (
+        f"{f.contains('lineage_r', 'father_given_l')} or "
+        f"{f.contains('lineage_l', 'father_given_r')}"
+    )
+    sep_known = "sep_date_l is not null and sep_date_r is not null"
+    diff = f.day_diff("sep_date_l", "sep_date_r")
+    phone = f"{f.common('phones_l', 'phones_r')} >= 1"
+
+    def count(conditions: list[str]) -> str:
+        return "(" + " + ".join(f"(case when {c} then 1 else 0 end)" for c in conditions) + ")"
+
+    strong = count(
+        [
+            f"{known('mother')} and {whole('mother')}",
+            f"{known('father')} and {whole('father')}",
+            f"{cross} >= 2",
+            chain,
+            f"{sep_known} and {diff} <= 7",
+            phone,
+        ]
+    )
+    weak = count(
+        [
+            f"{known('mother')} and not {whole('mother')} and {alike('mother')}",
+            f"{known('father')} and not {whole('father')} and {alike('father')}",
+            f"{cross} = 1",
+            f"{sep_known} and {diff} > 7 and {diff} <= 45",
+        ]
+    )
+    differ = count(
+        [
+            f"{known('mother')} and not {alike('mother')}",
+            f"{known('father')} and not {alike('father')}",
+            f"{sep_known} and {diff} > 365",
+        ]
+    )
+    return strong, weak, differ
+
+
+def family_comparison(f: SqlFunctions) -> CustomComparison:
+    """Family context, counted once: parents, another relative, patronymic, separation,
+    the family's telephone.
+
+    Siblings agree on all of these at once, so as separate Fellegi-Sunter factors they
+    multiplied into a "same child" certainty for brothers and sisters (and chained
+    duplicate clusters). Counted jointly, the family adds one bounded weight, and the
+    child's own given name and birth decide between siblings. The separate ``mother``,
+    ``father``, ``other_relative``, ``patronymic``, ``separation_date`` and
+    ``telephone`` comparisons stay in the model for the reviewer's explanation, with
+    zero weight (``DISPLAY_ONLY``).
+    """
+    strong, weak, differ = _family_signals(f)
+    return CustomComparison(
+        output_column_name="family",
+        comparison_description="family context: parents, relative, patronymic, separation, phone",
+        comparison_levels=[
+            _null(f"{strong} = 0 and {weak} = 0 and {differ} = 0"),
+            _level(f"{strong} >= 2 and {differ} = 0", "2+ family details agree fully"),
+            _level(
+                f"{strong} = 1 and {weak} >= 1 and {differ} = 0",
+                "one family detail agrees fully, another partly",
+            ),
+            _level(f"{strong} = 1 and {differ} = 0", "one family detail agrees fully"),
+            _level(f"{weak} >= 2 and {differ} = 0", "2+ family details agree partly"),
+            _level(f"{weak} = 1 and {differ} = 0", "one family detail agrees partly"),
+            _level(f"{strong} + {weak} > {differ}", "family details mostly agree, some differ"),
+            _level(f"{strong} + {weak} >= 1", "family details agree and differ"),
+            _else(),
+        ],
+    )
+
+
 def place_comparison(f: SqlFunctions) -> CustomComparison:
     common = f.common("place_tokens_l", "place_tokens_r")
     return CustomComparison(
@@ -368,7 +470,14 @@ STARTING_M: dict[str, tuple[float, ...]] = {
     "identifier": (0.95, 0.05),
     "telephone": (0.9, 0.1),
     "nationality": (0.9, 0.1),
+    "family": (0.3, 0.2, 0.2, 0.1, 0.15, 0.02, 0.02, 0.01),
 }
+
+#: Comparisons kept for the reviewer's explanation (level and values) but given zero
+#: weight (m = u after training): their evidence is counted once, by ``family``.
+DISPLAY_ONLY = frozenset(
+    {"mother", "father", "other_relative", "patronymic", "separation_date", "telephone"}
+)
 
 
 def _with_starting_m(comparison: CustomComparison) -> CustomComparison:
@@ -400,5 +509,6 @@ def build_comparisons(dialect: str = "duckdb") -> list[CustomComparison]:
         identifier_comparison(f),
         telephone_comparison(f),
         nationality_comparison(f),
+        family_comparison(f),
     ]
     return [_with_starting_m(c) for c in comparisons]

@@ -33,7 +33,7 @@ import pandas as pd
 
 import kinlink
 from kinlink.blocking.rules import DEFAULT_RULES, MAX_BLOCK_SIZE
-from kinlink.matching.comparisons import build_comparisons
+from kinlink.matching.comparisons import DISPLAY_ONLY, build_comparisons
 from kinlink.matching.engine import Engine
 
 MODEL_FORMAT = 1
@@ -217,6 +217,7 @@ def train_model(
     if m_from is not None and labels is None:
         copy_m_probabilities(m_from.splink_settings, trained)
     _clamp(trained)
+    _display_only(trained)
     meta = {
         "model_format": MODEL_FORMAT,
         "kinlink_version": kinlink.__version__,
@@ -270,6 +271,20 @@ def _clamp(settings: dict[str, Any]) -> None:
                     level[key] = floor
                 else:
                     level[key] = min(max(float(value), floor), 1 - floor)
+
+
+def _display_only(settings: dict[str, Any]) -> None:
+    """m = u on the ``DISPLAY_ONLY`` comparisons: shown in explanations, zero weight.
+
+    Their evidence is counted once by the ``family`` comparison; counting it again
+    per detail is what made siblings look like the same child.
+    """
+    for comparison in settings.get("comparisons", []):
+        if comparison.get("output_column_name") not in DISPLAY_ONLY:
+            continue
+        for level in comparison.get("comparison_levels", []):
+            if not level.get("is_null_level") and level.get("u_probability") is not None:
+                level["m_probability"] = level["u_probability"]
 
 
 def _splink_version() -> str:

@@ -91,3 +91,6 @@ class RecordVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+import kinlink.store.sweep_schema  # noqa: E402, F401  (registers the sweep tables on Base)

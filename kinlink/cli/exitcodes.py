@@ -17,3 +17,5 @@ NOT_FOUND = 6
 #: ``kinlink audit verify``: the audit log's hash chain is broken (an entry was
 #: altered, removed or reordered).
 AUDIT_BROKEN = 7
+#: Another ``kinlink sweep`` holds the sweep lock (nothing was done; try again later).
+SWEEP_RUNNING = 8

@@ -60,3 +60,18 @@ def test_block_size_cap_drops_huge_blocks():
     df = _frame(rows)
     assert len(candidate_pairs(df, "dedupe", max_block_size=10)) == 0
     assert len(candidate_pairs(df, "dedupe", max_block_size=MAX_BLOCK_SIZE)) == 30 * 29 // 2
+
+
+def test_given_name_key_blocks_only_on_the_given_name():
+    from kinlink.blocking.rules import RULES_BY_CODE
+    from kinlink.matching.prepare import prepare_row
+
+    child = prepare_row({"record_id": "a", "name": "Ali Hassan Abdi", "date_of_birth": "2015"})
+    other = prepare_row({"record_id": "b", "name": "Omar Ali Farah", "date_of_birth": "2015"})
+    b = RULES_BY_CODE["b"]
+    # "ali" is the given name of one and the father's name of the other: no rule-b block
+    assert not set(b.keys(child)) & set(b.keys(other))
+    # the rescue rule (any name key x sex x birth) still meets them when sexes agree
+    i = RULES_BY_CODE["i"]
+    same_sex = {**other, "sex": None}
+    assert set(i.keys({**child, "sex": None})) & set(i.keys(same_sex))

@@ -206,3 +206,39 @@ def test_per_culture_bcubed_sees_clusters_crossing_cultures(tiny):
     # the link stage returned nothing: recall 0, F1 0, not an error
     link = _method(report, "tiny", "merger")["link"]
     assert link["recall_at"]["1"] == 0.0 and link["at_decision"]["f1"] == 0.0
+
+
+def test_consent_withheld_pairs_leave_every_denominator(tiny):
+    """c1 (agency A) and t2 (agency X) refuse consent: their true pairs across agencies
+    are out of the figures, for every method, and counted apart."""
+    from kinlink.eval.datasets import from_frames
+
+    from .conftest import tiny_frames
+
+    records, truth = tiny_frames()
+    agency = {"c1": "A", "c2": "B", "t1": "B", "t2": "X", "c3": "Y", "c4": "A", "t3": "A"}
+    records["agency"] = records["record_id"].map(agency)
+    records["consent_for_tracing"] = (
+        records["record_id"].map({"c1": "false", "t2": "False"}).fillna("true")
+    )
+    data = from_frames(records, truth, "tiny-consent")
+    assert sorted(map(tuple, data.withheld_link_pairs.to_numpy())) == [("t1", "c1"), ("t2", "c3")]
+    assert list(map(tuple, data.withheld_dedupe_pairs.to_numpy())) == [("c1", "c2")]
+    report = evaluate([data], [ExactNameMethod()])
+    assert report["datasets"][0]["withheld_by_consent"] == {"link": 2, "dedupe": 1}
+    assert (
+        "withheld by consent: 2 linkage pairs, 1 duplicate pairs"
+        in (report["datasets"][0]["description"])
+    )
+    link = _method(report, "tiny-consent", "exact")["link"]
+    # only t1-c2 may be proposed; exact's one hit (t2-c3) is withheld: neither tp nor fp
+    assert link["n_true_pairs"] == 1
+    assert link["n_withheld_by_consent"] == 2
+    assert link["n_requests_with_true_case"] == 1
+    assert link["n_requests_withheld_by_consent"] == 1
+    assert link["recall_at"]["10"] == 0.0
+    assert link["at_decision"]["tp"] == 0 and link["at_decision"]["fp"] == 0
+    dedupe = _method(report, "tiny-consent", "exact")["dedupe"]
+    assert dedupe["n_true_pairs"] == 0 and dedupe["n_withheld_by_consent"] == 1
+    blocking = _method(report, "tiny-consent", "exact")["blocking_link"]
+    assert blocking["pair_completeness"] == 0.0  # t1-c2 not among exact's candidates

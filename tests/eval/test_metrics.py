@@ -156,3 +156,32 @@ def test_cluster_pairwise_prf_all_singletons():
     prf = m.cluster_pairwise_prf({}, ENTITY)
     assert math.isnan(prf.precision)
     assert (prf.recall, prf.f1, prf.fn) == (0.0, 0.0, 4)
+
+
+def test_withheld_true_pairs_and_cluster_exclusion():
+    from kinlink.eval.metrics import consent_withheld, withheld_true_pairs
+
+    assert consent_withheld("False") and consent_withheld(" no ") and consent_withheld("0")
+    assert not consent_withheld(None) and not consent_withheld("true")
+    assert not consent_withheld(float("nan"))
+    frame = pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c", "d"],
+            "entity": ["E", "E", "E", "F"],
+            "agency": ["X", "X", "Y", "Y"],
+            "withheld": [True, False, False, True],
+        }
+    )
+    got = withheld_true_pairs(frame, frame, same_set=True)
+    # a-b same agency: allowed; a-c across agencies with a refusing: withheld;
+    # b-c both consent: allowed; d has no true partner
+    assert list(map(tuple, got.to_numpy())) == [("a", "c")]
+    clusters = {"a": 1, "b": 1, "c": 1, "d": 2}
+    truth = dict(zip(frame["record_id"], frame["entity"], strict=True))
+    plain = m.cluster_pairwise_prf(clusters, truth)
+    assert (plain.tp, plain.fp, plain.fn) == (3, 0, 0)
+    excluded = m.cluster_pairwise_prf(clusters, truth, excluded_true_pairs=got)
+    assert (excluded.tp, excluded.fp, excluded.fn) == (2, 0, 0)
+    apart = m.cluster_pairwise_prf({"a": 1, "b": 1, "c": 2, "d": 3}, truth, excluded_true_pairs=got)
+    # b-c is the one allowed pair missed; a-c is neither missed nor found
+    assert (apart.tp, apart.fp, apart.fn) == (1, 0, 1)

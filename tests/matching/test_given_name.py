@@ -102,3 +102,53 @@ def test_copy_m_probabilities_matches_levels_by_label():
         0.9,
         0.1,
     ]
+
+
+def test_family_is_counted_once_and_outweighed_by_given_name_and_birth():
+    """Siblings agree on every family detail; the family counts once, so a different
+    given name and a birth three years apart outweigh it (the shipped m)."""
+    from kinlink.matching.comparisons import DISPLAY_ONLY
+
+    for job, path in DEFAULT_M_FILES.items():
+        model = load_model(path)
+        for name in DISPLAY_ONLY:  # shown to reviewers, zero weight
+            assert all(abs(w) < 1e-9 for w in _weights(model, name).values()), (job, name)
+        family = _weights(model, "family")
+        given = _weights(model, "given_name")
+        birth = _weights(model, "birth")
+        # the family's best level is bounded by the given name's worst plus a birth gap
+        assert family["2+ family details agree fully"] > 0, job
+        assert (
+            family["2+ family details agree fully"]
+            + given["all other"]
+            + birth["birth years within 3 years"]
+            < 0
+        ), job
+
+
+def test_family_levels_read_strong_weak_and_differing_details():
+    import duckdb
+
+    from kinlink.matching.comparisons import SqlFunctions, _family_signals
+
+    strong, weak, differ = _family_signals(SqlFunctions("duckdb"))
+    cols = {
+        "mother_tokens": (["amina", "ali"], ["amina", "ali"]),
+        "mother_keys": ([], []),
+        "father_tokens": (["hassan"], ["osman"]),
+        "father_keys": (["x"], ["y"]),
+        "caregiver_tokens": ([], []),
+        "relatives_tokens": (["amina", "ali", "hassan"], ["amina", "ali", "osman"]),
+        "lineage": ([], []),
+        "father_given": ("hassan", "osman"),
+        "sep_date": ("2024-01-01", "2024-01-20"),
+        "phones": ([], []),
+    }
+    select = ", ".join(
+        f"{v[0]!r} as {c}_l, {v[1]!r} as {c}_r".replace("[]", "[]::varchar[]")
+        for c, v in cols.items()
+    )
+    query = f"select {strong}, {weak}, {differ} from (select {select})"
+    s, w, d = duckdb.sql(query).fetchall()[0]
+    # mother's whole name agrees; separation 19 days apart (weak); fathers differ
+    assert (s, w, d) == (1, 1, 1)
