@@ -206,10 +206,56 @@ def given_of_name(text: str | None) -> str | None:
     if any(caps) and not all(caps):
         text = " ".join(w for w, c in zip(words, caps, strict=True) if not c)
     try:
-        given = phonetics.split_name(text).given
+        structure = phonetics.split_name(text)
     except Exception:  # a name phonetics cannot structure
         return None
+    given = structure.given
+    tokens = structure.tokens
+    if given and structure.convention != "chain" and len(tokens) > 1 and given == tokens[0]:
+        after = _given_after_surname(text.split())
+        given = after or given
     return phonetics.canonical_token(given) if given else None
+
+
+#: Endings of East Slavic family names as written or romanised (Kravchenko, Tkachuk,
+#: Kovalskyi, Ivanov, Petrova, Ivaniv, Shvets, Boiko). Read on the word as written
+#: (romanised, not normalised: normalising turns Matthew into "mathev"). Given names
+#: with these endings are rare, and a known given name is never read as a family name.
+_SLAVIC_FAMILY = re.compile(
+    r"(?:enko|chuk|czuk|tschuk|uk|ko|ov|ova|ev|eva|iv|yv|skyi|skiy|skyj|ski|sky|ska|skaya"
+    r"|ets|iak|yak)$"
+)
+
+
+def _known_given(word: str) -> bool:
+    return phonetics.nicknames.is_known(phonetics.canonical_token(word))
+
+
+def _slavic_family(word: str) -> bool:
+    letters = "".join(c for c in phonetics.romanize(word).lower() if c.isalpha())
+    return len(letters) >= 4 and bool(_SLAVIC_FAMILY.search(letters)) and not _known_given(word)
+
+
+def _given_after_surname(words: list[str]) -> str | None:
+    """The given name of a surname-first name (``Кравченко Назар``), or None.
+
+    Only when the first word looks like an East Slavic family name and is not a known
+    given name: then the first later word that is a known given name, else (in Cyrillic
+    only, where a Latin name's typo cannot look like a family name) the first later
+    word that does not look like a family name.
+    """
+    if len(words) < 2 or not _slavic_family(words[0]):
+        return None
+    later = words[1:]
+    for word in later:
+        if _known_given(word):
+            return word
+    if phonetics.detect_script(" ".join(words)) != "Cyrillic":
+        return None
+    for word in later:
+        if not _slavic_family(word):
+            return word
+    return None
 
 
 def _given(row: Mapping[str, Any]) -> list[str]:

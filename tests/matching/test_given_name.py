@@ -152,3 +152,16 @@ def test_family_levels_read_strong_weak_and_differing_details():
     s, w, d = duckdb.sql(query).fetchall()[0]
     # mother's whole name agrees; separation 19 days apart (weak); fathers differ
     assert (s, w, d) == (1, 1, 1)
+
+
+def test_given_name_of_surname_first_slavic_names_without_capitals():
+    # surname first, no patronymic and no capitals to tell: the family-name ending and
+    # the given-name table do (twins must not "share" their surname as a given name)
+    assert given_of_name("Кравченко Назар") == given_of_name("Nazar")
+    assert given_of_name("Tkachuk Anastasiya") == given_of_name("Anastasiya")
+    assert given_of_name("Бойко Николай") == given_of_name("Mykola")
+    assert given_of_name("Кравченко Назар") != given_of_name("Кравченко Денис")
+    # given name first stays as it was, in every tradition
+    assert given_of_name("Марія Коваленко") == given_of_name("Mariya")
+    assert given_of_name("Kristina Shevchenko") == given_of_name("Kristina")
+    assert given_of_name("Muuna Mohamed") == given_of_name("Muuna")
