@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from kinlink.config import Settings
-from kinlink.ingest import RECORD_COLUMNS
+from kinlink.ingest import RECORD_COLUMNS, text_row
 from kinlink.matching import (
     KinlinkModel,
     MatchIndex,
@@ -45,31 +45,9 @@ MIN_RECORDS_TO_TRAIN = 50
 TOP_K = 20
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    return str(value)
-
-
 def engine_row(pk: int, data: dict[str, Any]) -> dict[str, Any]:
     """A stored record as the engine's v1 text row, keyed by the store's primary key."""
-    row = {c: _text(data.get(c)) for c in RECORD_COLUMNS}
-    row["record_id"] = str(pk)
-    return row
-
-
-def _max_gammas(model: KinlinkModel) -> dict[str, int]:
-    out = {}
-    for comparison in model.splink_settings.get("comparisons", []):
-        levels = [
-            lv for lv in comparison.get("comparison_levels", []) if not lv.get("is_null_level")
-        ]
-        out[comparison.get("output_column_name", "")] = len(levels) - 1
-    return out
+    return {**text_row(data), "record_id": str(pk)}
 
 
 class RealtimeMatcher:
@@ -133,7 +111,7 @@ class RealtimeMatcher:
             previous = self.snapshot_at
             with self._query_lock:
                 self.model, self.index = model, index
-                self._max_gamma = _max_gammas(model)
+                self._max_gamma = model.max_gammas()
                 self.snapshot_at = started
             self.status = f"ready ({len(frame)} records indexed)"
         if catch_up and previous is not None:

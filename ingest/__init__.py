@@ -14,6 +14,7 @@ from kinlink.ingest.load import (
     RowError,
     read_records,
     records_frame,
+    text_row,
 )
 from kinlink.ingest.mapping import Mapping, load_mapping
 from kinlink.ingest.readers import FORMATS, FileProblem
@@ -35,4 +36,5 @@ __all__ = [
     "load_mapping",
     "read_records",
     "records_frame",
+    "text_row",
 ]

@@ -167,12 +167,22 @@ def records_frame(records: Iterable[RecordV1]) -> pd.DataFrame:
     ("7", "7.5", "true") so that a frame built from a file and one built from
     the store are the same frame.
     """
-    rows = [
-        {k: _as_text(v) for k, v in record.model_dump(exclude_none=True).items()}
-        for record in records
-    ]
+    rows = [text_row(record.model_dump(exclude_none=True)) for record in records]
     frame = pd.DataFrame.from_records(rows, columns=list(RECORD_COLUMNS))
     return frame.astype(object).where(frame.notna(), None)
+
+
+def text_row(data: dict[str, Any]) -> dict[str, str | None]:
+    """A record's values (as stored or dumped) as v1 text, every column present.
+
+    The one conversion from typed values back to the format's text, shared by
+    the file path, the review API and the sweep so the engine sees the same row
+    whichever door a record came in by.
+    """
+    return {
+        column: None if (value := data.get(column)) is None else _as_text(value)
+        for column in RECORD_COLUMNS
+    }
 
 
 def _as_text(value: Any) -> str:

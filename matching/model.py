@@ -86,6 +86,16 @@ class KinlinkModel:
             raise ValueError(f"model format {fmt} is newer than this kinlink ({MODEL_FORMAT})")
         return cls(splink_settings=data["splink_settings"], metadata=meta)
 
+    def max_gammas(self) -> dict[str, int]:
+        """Each comparison's highest agreement level (gamma), for colouring explanations."""
+        out = {}
+        for comparison in self.splink_settings.get("comparisons", []):
+            levels = [
+                lv for lv in comparison.get("comparison_levels", []) if not lv.get("is_null_level")
+            ]
+            out[comparison.get("output_column_name", "")] = len(levels) - 1
+        return out
+
     @property
     def fingerprint(self) -> str | None:
         return self.metadata.get("data_fingerprint")

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from kinlink.blocking.candidates import CONSENT_CONDITION
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
-from kinlink.ingest import RECORD_COLUMNS
+from kinlink.ingest import RECORD_COLUMNS, text_row
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
 from kinlink.matching.model import KinlinkModel
@@ -51,16 +51,6 @@ _CACHED = [c for c in PREPARED_COLUMNS if c != "name_rare"]
 _PREPARE_CODE = ("matching/prepare.py", "blocking/rules.py", "phonetics")
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    return str(value)
-
-
 def engine_frame(rows: Iterable[tuple[int, dict[str, Any]]]) -> pd.DataFrame:
     """Stored records as the engine's v1 text frame, ``record_id`` = the store's key.
 
@@ -69,9 +59,7 @@ def engine_frame(rows: Iterable[tuple[int, dict[str, Any]]]) -> pd.DataFrame:
     """
     out = []
     for pk, data in rows:
-        row = {c: _text(data.get(c)) for c in RECORD_COLUMNS}
-        row["record_id"] = str(pk)
-        out.append(row)
+        out.append({**text_row(data), "record_id": str(pk)})
     frame = pd.DataFrame.from_records(out, columns=list(RECORD_COLUMNS))
     return frame.astype(object).where(frame.notna(), None)
 
@@ -218,16 +206,6 @@ def sweep_pairs_sql(
     """
 
 
-def _max_gammas(model: KinlinkModel) -> dict[str, int]:
-    out = {}
-    for comparison in model.splink_settings.get("comparisons", []):
-        levels = [
-            lv for lv in comparison.get("comparison_levels", []) if not lv.get("is_null_level")
-        ]
-        out[comparison.get("output_column_name", "")] = len(levels) - 1
-    return out
-
-
 SCORED_COLUMNS = [
     "left_pk",
     "right_pk",
@@ -283,7 +261,7 @@ def score_new(
     )
     if explain:
         explainer = Explainer(model.splink_settings)
-        max_gamma = _max_gammas(model)
+        max_gamma = model.max_gammas()
         explanations = []
         for row in frame.to_dict("records"):
             items = [c.as_dict() for c in explainer.contributions(row)]
