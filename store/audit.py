@@ -99,28 +99,19 @@ def append(session: Session, event: Event) -> AuditEntry:
     at = utcnow()
     detail = json.loads(json.dumps(event.detail or {}, default=str))
     record_ids = [str(r) for r in event.record_ids]
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=event.actor,
-        agency=event.agency,
-        action=event.action,
-        record_ids=record_ids,
-        client_ip=event.client_ip,
-        detail=detail,
-        prev_hash=prev,
-        entry_hash=entry_digest(
-            seq=seq,
-            at=at,
-            actor=event.actor,
-            agency=event.agency,
-            action=event.action,
-            record_ids=record_ids,
-            client_ip=event.client_ip,
-            detail=detail,
-            prev_hash=prev,
-        ),
-    )
+    fields = {
+        "seq": seq,
+        "at": at,
+        "actor": event.actor,
+        "agency": event.agency,
+        "action": event.action,
+        "record_ids": record_ids,
+        "client_ip": event.client_ip,
+        "detail": detail,
+        "prev_hash": prev,
+    }
+    # The hash covers exactly the stored fields, so build them once for both.
+    entry = AuditEntry(**fields, entry_hash=entry_digest(**fields))
     session.add(entry)
     session.flush()
     return entry
