@@ -5,7 +5,10 @@ Run: ``.venv/bin/python benchmarks/bench_phonetics.py [--records N] [--seed S]``
 Names are synthetic: 2-4 parts drawn from a Zipf distribution (s=1.1) over the
 forms of the curated variant groups and the nickname table, in Latin, Arabic,
 Cyrillic, Ge'ez, Myanmar and Devanagari script. Prints records/s, time and peak
-memory (max RSS). Caches start cold; generation is not timed.
+memory (max RSS). Caches start cold; generation is not timed. The bar (issue 4:
+under 10 s for 1,000,000 records on one core) is checked on CPU time
+(``time.process_time``), because the machine is shared and wall time then
+measures the other jobs too; wall time is printed for reference.
 """
 
 from __future__ import annotations
@@ -63,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     unique_names = len(set(names))
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
+    c0 = time.process_time()
     encoded = encode_names(names)
+    cpu = time.process_time() - c0
     elapsed = time.perf_counter() - t0
     n_keys = sum(len(e.keys) for e in encoded)
     del encoded
@@ -72,16 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     # caches, cold name cache), as a caller that does not use the batch helper.
     encode_name.cache_clear()
     t1 = time.perf_counter()
+    c1 = time.process_time()
     for name in names:
         encode_name(name)
+    cpu_single = time.process_time() - c1
     elapsed_single = time.perf_counter() - t1
     print(f"records            {n:,}")
     print(f"unique names       {unique_names:,}")
     print(f"vocabulary         {len(vocab):,} tokens (Zipf s=1.1)")
-    print(f"encode_names       {elapsed:.2f} s  ({n / elapsed:,.0f} records/s, cold caches)")
     print(
-        f"encode_name loop   {elapsed_single:.2f} s  ({n / elapsed_single:,.0f} records/s, GC on)"
+        f"encode_names       {cpu:.2f} s CPU  ({n / cpu:,.0f} records/s, cold caches; "
+        f"wall {elapsed:.2f} s)"
     )
+    print(
+        f"encode_name loop   {cpu_single:.2f} s CPU  ({n / cpu_single:,.0f} records/s, GC on, "
+        f"warm token caches; wall {elapsed_single:.2f} s)"
+    )
+    print(f"bar (< 10 s CPU)   {'met' if cpu < 10 else 'NOT met'}")
     print(f"load average       {load_before:.1f} before the run ({os.cpu_count()} cores, shared)")
     print(f"mean keys/record   {n_keys / n:.1f}")
     print(f"peak memory (RSS)  {peak_mib:,.0f} MiB (includes the {n:,} generated names)")

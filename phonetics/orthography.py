@@ -70,6 +70,8 @@ _MULTI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"sch"), "sh"),
     (re.compile(r"tch"), "ch"),
     (re.compile(r"dzh"), "j"),
+    # German/Yiddish tz for the ts of Cyrillic ц (Moritz, Kaganovitz / Kaganovits).
+    (re.compile(r"tz"), "ts"),
     (re.compile(r"^dj|(?<=[aeiou])dj|dj(?=[aeiou])"), "j"),
     (re.compile(r"ph"), "f"),
     (re.compile(r"ck"), "k"),
@@ -272,6 +274,9 @@ DIVINE = _b(
     "nassir nasser rahmaan raxmaan cazis casis kadir qaadir qaadir shakur fataax kariim "
     "allah ullah ullahi allahi lah llah lahi llahi illahi ilahi alla ulla"
 )
+# Attributes that are, after a short Abdi/Cabdi, far more often a second given
+# name than a compound: Somali "Cabdi Cali" is Abdi (son of) Ali, not Abd al-Ali.
+_STANDALONE_AFTER_ABDI = _b("ali")
 _ALLAH = _b("allah ullah ullahi allahi lah llah lahi llahi illahi ilahi alla ulla")
 _ALLAH_CANON = base_token("lah")
 _ABD_CONNECTOR = re.compile(
@@ -330,7 +335,7 @@ def apply_name_rules(tokens: list[str]) -> tuple[list[str], list[int]]:
     The connector positions are indexes in the returned list before which a
     "son/daughter of" connector stood (used by :mod:`structure`).
     """
-    if _SPECIAL.isdisjoint(tokens):
+    if SPECIAL_TOKENS.isdisjoint(tokens):
         return list(tokens), []
     # Titles and honorifics at the start (Dr, Haji, Daw, U, Ato).
     i = 0
@@ -357,7 +362,11 @@ def apply_name_rules(tokens: list[str]) -> tuple[list[str], list[int]]:
                 out.append(_abd_join(nxt2))
                 j += 3
                 continue
-            if nxt is not None and (t in _ABD_FORMS or nxt in DIVINE) and nxt not in CONNECTORS:
+            if (
+                nxt is not None
+                and (t in _ABD_FORMS or (nxt in DIVINE and nxt not in _STANDALONE_AFTER_ABDI))
+                and nxt not in CONNECTORS
+            ):
                 out.append(_abd_join(nxt))
                 j += 2
                 continue
@@ -416,7 +425,7 @@ _DIVINE_BY_SKELETON = _unique_skeletons(DIVINE - _ALLAH)
 
 
 # Every token that can trigger a name-level rule (fast path when none is present).
-_SPECIAL = (
+SPECIAL_TOKENS: frozenset[str] = (
     TITLES
     | CONNECTORS
     | PARTICLES

@@ -143,6 +143,11 @@ def _romanize_arabic(run: str) -> str:
         c = chars[i]
         prev = chars[i - 1] if i > start else ""
         nxt = chars[i + 1] if i + 1 < n else ""
+        if c == "ت" and nxt == "ش":
+            # Arabic has no /tʃ/; تش is how ch/č/tsch of foreign names is written.
+            out.append("ch")
+            i += 2
+            continue
         if c == _SHADDA:
             # Gemination: doubled letters are collapsed later anyway.
             out.append("")

@@ -50,6 +50,20 @@ _SEMIVOWELS = frozenset({("u", "w"), ("o", "w"), ("i", "y"), ("e", "y"), ("u", "
 _SPELLING_TWINS = frozenset(
     {("c", "k"), ("c", "s"), ("k", "q"), ("j", "y"), ("v", "w"), ("s", "z")}
 )
+# Letter pairs that cross-script transliteration writes for one another, with
+# costs chosen on the development half of the Wikidata pairs (docs/phonetics.md):
+# Arabic script has no p and no v (ب and ف stand for them), Egyptian and
+# Levantine spellings write ج as g, ذ/ظ/ض come out as z in one system and
+# d/dh in another, and short o/u and e/i are one Arabic vowel each.
+_CROSS_SCRIPT = {
+    ("b", "p"): 0.25,
+    ("f", "v"): 0.25,
+    ("d", "z"): 0.45,
+    ("g", "j"): 0.3,
+    ("o", "u"): 0.1,
+    ("e", "i"): 0.1,
+}
+_CROSS_SCRIPT.update({(b, a): c for (a, b), c in list(_CROSS_SCRIPT.items())})
 VOWEL_INDEL = 0.25
 WEAK_INDEL = 0.3
 
@@ -58,6 +72,9 @@ WEAK_INDEL = 0.3
 def _sub_cost(a: str, b: str) -> float:
     if a == b:
         return 0.0
+    cross = _CROSS_SCRIPT.get((a, b))
+    if cross is not None:
+        return cross
     if (a, b) in _SPELLING_TWINS or (b, a) in _SPELLING_TWINS:
         return 0.15
     if (a, b) in _SEMIVOWELS or (b, a) in _SEMIVOWELS:

@@ -182,3 +182,43 @@ def test_split_name_unknown_convention_has_no_parents():
     s = split_name("John Smith")
     assert s.convention == "unknown" and s.father is None and s.family == "smith"
     assert split_name("Maria Lopez", convention="chain").father == "lopez"
+
+
+def test_somali_abdi_ali_is_two_names():
+    # Somali 'Cabdi' is a given name on its own; 'Cabdi Cali' is Abdi (son of) Ali.
+    assert name_tokens("Cabdi Cali") == ("abdi", "ali")
+    assert name_tokens("Abdi Ali") == ("abdi", "ali")
+    assert split_name("Maxamed Cabdi Cali").father == "abdi"
+    # A long Abd- form and other attributes still make the compound.
+    assert name_tokens("Abdul Ali") == ("abdalali",)
+    assert name_tokens("Cabdi Raxmaan") == ("abdalrahman",)
+
+
+def test_arabic_tsh_is_ch():
+    # Arabic script writes foreign ch/č as تش.
+    assert normalize_name("تشيخوف") == "chihuf"
+    assert name_similarity("كوفاتشيتش", "Kovačić") >= DIFFERENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Maxamed Cabdi Xasan",
+        "Abd al-Rahman bin Ali",
+        "G/Medhin Tesfaye",
+        "G. Medhin",
+        "Daw Aung San Suu Kyi",
+        "Dr. Sheikh Ali",
+        "Zabih Ullah Ahmadzai",
+        "Nur ad-Din",
+        "Abu Bakr",
+        "Ahmed محمد Олександр",
+        "  ",
+    ],
+)
+def test_encode_name_fast_path_matches_name_tokens(text):
+    enc = encode_name(text)
+    assert enc.tokens == name_tokens(text)
+    assert enc.canonical == tuple(canonical_token(t) for t in enc.tokens)
+    assert enc.keys == frozenset(name_keys(text))
+    assert enc.romanized == romanize(text)
