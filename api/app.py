@@ -18,7 +18,18 @@ import kinlink
 from kinlink.api import errors
 from kinlink.api.i18n import LANGUAGES, translations
 from kinlink.api.matching import RealtimeMatcher
-from kinlink.api.routes import admin, auth, candidates, decisions, meta, queue, records, ui
+from kinlink.api.routes import (
+    admin,
+    auth,
+    candidates,
+    decisions,
+    meta,
+    notifications,
+    queue,
+    records,
+    sweeps,
+    ui,
+)
 from kinlink.config import Settings, get_settings
 from kinlink.store import Store
 
@@ -100,7 +111,18 @@ def create_app(
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    for module in (meta, auth, records, candidates, decisions, queue, admin, ui):
+    for module in (
+        meta,
+        auth,
+        records,
+        candidates,
+        decisions,
+        queue,
+        notifications,
+        sweeps,
+        admin,
+        ui,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -163,6 +163,8 @@ def _require(*roles: str):  # noqa: ANN202 - returns a FastAPI dependency
 Reviewer = Annotated[Principal, Depends(_require("caseworker", "supervisor"))]
 Supervisor = Annotated[Principal, Depends(_require("supervisor"))]
 Admin = Annotated[Principal, Depends(_require("admin"))]
+#: Anyone with an account: for what holds no child's record (sweep run counts).
+AnyRole = Annotated[Principal, Depends(_require("caseworker", "supervisor", "admin"))]
 
 
 class Auditor:

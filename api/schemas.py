@@ -165,6 +165,11 @@ class DuplicatePair(BaseModel):
     cluster: str | None = Field(
         None, description="Records in the same cluster are one child registered several times."
     )
+    cluster_source: Literal["sweep", "pairs"] | None = Field(
+        None,
+        description="'sweep': the nightly sweep's stable cluster id (the same id from one "
+        "night to the next); 'pairs': no sweep has run yet, grouped from the pairs now.",
+    )
 
 
 class BandOut(BaseModel):
@@ -235,10 +240,91 @@ class TokenCreated(BaseModel):
 
 class NotificationOut(BaseModel):
     id: int
-    kind: str
+    kind: str = Field(
+        description="'new_candidates' (the sweep or real-time matching found likely matches "
+        "for one of your records) or 'match_confirmed' (another agency confirmed a match)."
+    )
     message: str
     created_at: dt.datetime
-    record_id: str | None
+    record_id: str | None = Field(
+        description="Your agency's record it is about (never another agency's)."
+    )
+    read_at: dt.datetime | None = None
+
+
+class NotificationsRead(BaseModel):
+    """Which notifications to mark read: the listed ids, or every unread one when omitted."""
+
+    ids: list[int] | None = Field(None, max_length=1000)
+
+
+class NotificationsMarked(BaseModel):
+    marked: list[int]
+    unread: int
+
+
+class UnreadCount(BaseModel):
+    unread: int
+
+
+class AgencySweepCounts(BaseModel):
+    """One agency's part of a sweep: counts only, never records."""
+
+    new_cases: int = 0
+    new_tracing_requests: int = 0
+    new_pending_pairs: int = Field(0, description="New pairs to review touching its records.")
+    records_in_clusters: int = 0
+
+
+class SweepTotals(BaseModel):
+    """The whole run's counts (supervisors and admins)."""
+
+    stored_records: int = 0
+    new_records: int = 0
+    new_cases: int = 0
+    new_tracing_requests: int = 0
+    pairs_compared: int = 0
+    pairs_kept: int = 0
+    new_pending_pairs: int = 0
+    new_pending_links: int = 0
+    new_pending_duplicates: int = 0
+    kept_not_match: int = Field(0, description="Rejected pairs found again and not raised.")
+    kept_match: int = Field(0, description="Confirmed pairs found again and not raised.")
+    reopened: int = Field(0, description="Rejected pairs raised again by a material change.")
+    clusters: int = 0
+    records_in_clusters: int = 0
+    clusters_created: int = 0
+    clusters_changed: int = 0
+    clusters_retired: int = 0
+    notifications: int = 0
+
+
+class SweepRunOut(BaseModel):
+    """One nightly sweep as a reviewer may see it.
+
+    Caseworkers get their own agency's counts only (``totals`` and ``report`` are
+    null, ``agencies`` has one entry); supervisors and admins get every agency.
+    """
+
+    id: int
+    mode: str
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    seconds: float | None
+    model_version: str | None
+    model_fingerprint: str | None
+    threshold: float | None
+    scope: str = Field(description="'all', or the agency code the counts are limited to.")
+    agencies: dict[str, AgencySweepCounts]
+    totals: SweepTotals | None = None
+
+
+class SweepRunDetail(SweepRunOut):
+    report: dict[str, Any] | None = Field(
+        None, description="The stored report as the sweep wrote it (supervisors and admins)."
+    )
+    error: str | None = None
 
 
 class Health(BaseModel):

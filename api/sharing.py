@@ -102,7 +102,95 @@ COMPARISON_FIELDS: dict[str, tuple[str, ...]] = {
     "identifier": ("unhcr_individual_no", "icrc_ref_no", "national_id_no"),
     "telephone": ("telephone", "inquirer_telephone"),
     "nationality": ("nationality",),
+    # Family context, counted once (matching/comparisons.family_comparison): parents,
+    # another relative, the patronymic chain, the separation date, the family's phone.
+    "family": (
+        "name",
+        "mother_name",
+        "father_name",
+        "caregiver_name",
+        "inquirer_name",
+        "inquirer_relation",
+        "date_of_separation",
+        "telephone",
+        "inquirer_telephone",
+    ),
 }
+
+#: Which record fields each value the engine puts in an explanation is derived from
+#: (the prepared columns of matching/prepare.py). Another agency's value is shown only
+#: when the viewer may see *every* field it comes from: a combined comparison such as
+#: ``family`` reads shared fields (the mother's name) and never-shared ones (telephone
+#: numbers), and must show the first without leaking the second.
+_NAME = ("name", "name_first", "name_middle", "name_last", "name_nickname", "name_other")
+VALUE_FIELDS: dict[str, tuple[str, ...]] = {
+    "name_all": _NAME,
+    "name_tokens": _NAME,
+    "name_sorted": _NAME,
+    "name_keys": _NAME,
+    "name_rare": _NAME,
+    "given": _NAME,
+    "given_first": _NAME,
+    "given_keys": _NAME,
+    "rest_tokens": _NAME,
+    "rest_keys": _NAME,
+    "rest_sorted": _NAME,
+    "lineage": _NAME,
+    "sex": ("sex",),
+    "dob": ("date_of_birth", "estimated"),
+    "dob_ym": ("date_of_birth", "estimated"),
+    "by_lo": ("date_of_birth", "age", "estimated", "registration_date"),
+    "by_hi": ("date_of_birth", "age", "estimated", "registration_date"),
+    "mother_tokens": ("mother_name", "inquirer_name", "inquirer_relation"),
+    "mother_keys": ("mother_name", "inquirer_name", "inquirer_relation"),
+    "father_tokens": ("father_name", "inquirer_name", "inquirer_relation"),
+    "father_keys": ("father_name", "inquirer_name", "inquirer_relation"),
+    "father_given": ("father_name", "inquirer_name", "inquirer_relation"),
+    "caregiver_tokens": ("caregiver_name", "inquirer_name", "inquirer_relation"),
+    "relatives_tokens": (
+        "mother_name",
+        "father_name",
+        "caregiver_name",
+        "inquirer_name",
+        "inquirer_relation",
+    ),
+    "relatives_keys": (
+        "mother_name",
+        "father_name",
+        "caregiver_name",
+        "inquirer_name",
+        "inquirer_relation",
+    ),
+    "place_tokens": ("location_origin", "location_separation", "location_current"),
+    "place_keys": ("location_origin", "location_separation", "location_current"),
+    "origin": ("location_origin",),
+    "sep_date": ("date_of_separation",),
+    "ids": ("unhcr_individual_no", "icrc_ref_no", "national_id_no"),
+    "id_types": ("unhcr_individual_no", "icrc_ref_no", "national_id_no"),
+    "phones": ("telephone", "inquirer_telephone"),
+    "nationality": ("nationality",),
+}
+
+
+def shared_values(
+    comparison: str, values: dict[str, Any], allowed: tuple[str, ...] | None
+) -> dict[str, Any]:
+    """The explanation values of another agency's record that ``allowed`` lets through.
+
+    ``None`` means the viewer's own record (everything). A value column this module
+    does not know is judged by its comparison's fields, all of which must be allowed,
+    so a new engine column is hidden rather than leaked until it is mapped here.
+    """
+    if allowed is None:
+        return dict(values)
+    visible = set(allowed)
+    fallback = COMPARISON_FIELDS.get(comparison, ())
+    out = {}
+    for column, value in values.items():
+        fields = VALUE_FIELDS.get(column) or fallback
+        if fields and all(f in visible for f in fields):
+            out[column] = value
+    return out
 
 
 def agreement(level: str, gamma: int, max_gamma: int) -> str:

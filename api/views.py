@@ -22,7 +22,7 @@ from kinlink.api.schemas import (
     RecordOut,
     SharedRecord,
 )
-from kinlink.api.sharing import COMPARISON_FIELDS, agreement, band_for, redact, shared_fields
+from kinlink.api.sharing import agreement, band_for, redact, shared_fields, shared_values
 from kinlink.store.decisions import decision_history, latest_decisions, record_candidates, reopened
 from kinlink.store.review_schema import Decision, User
 from kinlink.store.schema import StoredRecord
@@ -36,6 +36,7 @@ class Viewer:
         self.session = session
         self._sharing = agency_sharing(session)
         self._users: dict[int, str] = {}
+        self._records: dict[int, StoredRecord] = {}
 
     def allowed(self, record: StoredRecord) -> tuple[str, ...] | None:
         """Fields of ``record`` the viewer may see; ``None`` means all (own agency)."""
@@ -53,6 +54,18 @@ class Viewer:
             data=data,
             own=allowed is None,
         )
+
+    def preload(self, pks: set[int]) -> None:
+        """Load these records in one query, so ``pair_view``'s lookups hit the session.
+
+        Without it a candidate page made one query per candidate (N+1). The list
+        keeps them referenced: the session's identity map holds objects weakly.
+        """
+        missing = [pk for pk in pks if pk not in self._records]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            for row in self.session.scalars(select(StoredRecord).where(StoredRecord.id.in_(chunk))):
+                self._records[row.id] = row
 
     def username(self, user_id: int) -> str:
         if user_id not in self._users:
@@ -90,6 +103,7 @@ class Viewer:
     def confirmed(self, record: StoredRecord) -> list[MatchRef]:
         out = []
         pairs = [c for c in record_candidates(self.session, record.id) if c.status == "match"]
+        self.preload({pk for c in pairs for pk in (c.pair_lo, c.pair_hi)})
         latest = latest_decisions(self.session, [(c.pair_lo, c.pair_hi) for c in pairs])
         for candidate in pairs:
             view = pair_view(candidate, self.principal, self.session, this_pk=record.id)
@@ -113,7 +127,9 @@ class Viewer:
     ) -> list[CandidateOut]:
         """The record's visible candidates, best first; rejected pairs hidden unless reopened."""
         views = []
-        for candidate in record_candidates(self.session, record.id):
+        rows = record_candidates(self.session, record.id)
+        self.preload({pk for c in rows for pk in (c.pair_lo, c.pair_hi)})
+        for candidate in rows:
             view = pair_view(candidate, self.principal, self.session, this_pk=record.id)
             if view is not None:
                 views.append(view)
@@ -177,9 +193,7 @@ class Viewer:
         for item in view.candidate.explanation:
             this_values = item.get("values_l" if oriented else "values_r") or {}
             other_values = item.get("values_r" if oriented else "values_l") or {}
-            fields = COMPARISON_FIELDS.get(item.get("comparison", ""), ())
-            if allowed is not None and not any(f in allowed for f in fields):
-                other_values = {}
+            other_values = shared_values(str(item.get("comparison", "")), other_values, allowed)
             gamma = int(item.get("gamma", -1))
             out.append(
                 ContributionOut(

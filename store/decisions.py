@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from kinlink.store.review_schema import OUTCOMES, CandidatePair, Decision, Notification, User
 from kinlink.store.schema import StoredRecord, utcnow
+from kinlink.store.sweep_schema import SweepClusterMember, SweepRun
 
 #: Fields whose change does not alter what the engine compares: editing them
 #: does not reopen a pair a reviewer rejected.
@@ -102,11 +103,7 @@ def store_candidates(
     others = {f.other_pk: f for f in found if f.other_pk != record.id}
     existing = {
         c.pair_lo if c.pair_hi == record.id else c.pair_hi: c
-        for c in session.scalars(
-            select(CandidatePair).where(
-                or_(CandidatePair.pair_lo == record.id, CandidatePair.pair_hi == record.id)
-            )
-        )
+        for c in session.scalars(select(CandidatePair).where(_touches(record.id)))
     }
     stored = {
         r.id: r
@@ -323,12 +320,22 @@ def pending_queue(
     return [QueueRow(records[r[0]], float(r[1]), int(r[2])) for r in rows if r[0] in records], total
 
 
+def _touches(record_pk: int) -> Any:
+    """Pairs with this record on either side, through the indexed ``left_pk``/``right_pk``.
+
+    ``{left_pk, right_pk}`` is always ``{pair_lo, pair_hi}``, but only the first two
+    are indexed on their own: filtering on ``pair_hi`` scanned the whole candidates
+    table (explanations included) on every candidate page.
+    """
+    return or_(CandidatePair.left_pk == record_pk, CandidatePair.right_pk == record_pk)
+
+
 def record_candidates(session: Session, record_pk: int) -> list[CandidatePair]:
     """Every stored candidate pair involving this record, best probability first."""
     return list(
         session.scalars(
             select(CandidatePair)
-            .where(or_(CandidatePair.pair_lo == record_pk, CandidatePair.pair_hi == record_pk))
+            .where(_touches(record_pk))
             .order_by(CandidatePair.match_probability.desc(), CandidatePair.id)
         )
     )
@@ -457,7 +464,138 @@ def unread_notifications(session: Session, agency: str, limit: int = 50) -> list
         session.scalars(
             select(Notification)
             .where(Notification.agency == agency, Notification.read_at.is_(None))
-            .order_by(Notification.created_at.desc())
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
         )
     )
+
+
+def unread_count(session: Session, agency: str) -> int:
+    """How many unread notifications the agency has (the badge in every page's header)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.agency == agency, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def agency_notifications(
+    session: Session,
+    agency: str,
+    *,
+    include_read: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Notification], int]:
+    """The agency's notifications, unread first then newest first, and how many there are.
+
+    Notifications belong to an agency, not to a person: whoever of the agency
+    looks at a new likely match first marks it read for everyone, as with a shared
+    in-tray.
+    """
+    query = select(Notification).where(Notification.agency == agency)
+    if not include_read:
+        query = query.where(Notification.read_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(
+        session.scalars(
+            query.order_by(
+                Notification.read_at.is_not(None),
+                Notification.created_at.desc(),
+                Notification.id.desc(),
+            )
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return rows, total
+
+
+def mark_notifications_read(
+    session: Session, agency: str, ids: Iterable[int] | None = None
+) -> list[int]:
+    """Mark the agency's unread notifications (all, or those of ``ids``) read; returns ids.
+
+    Another agency's notification ids are silently ignored, so a guessed id neither
+    changes nor confirms anything.
+    """
+    query = select(Notification).where(
+        Notification.agency == agency, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        query = query.where(Notification.id.in_(wanted))
+    now = utcnow()
+    done = []
+    for row in session.scalars(query):
+        row.read_at = now
+        done.append(row.id)
+    session.flush()
+    return done
+
+
+# -- clusters of the nightly sweep -------------------------------------------------------
+
+
+def latest_sweep(session: Session) -> SweepRun | None:
+    """The most recent sweep that finished; its clusters are the ones in the store."""
+    return session.scalar(
+        select(SweepRun).where(SweepRun.status == "succeeded").order_by(SweepRun.id.desc()).limit(1)
+    )
+
+
+def sweep_clusters_of(session: Session, record_pks: Iterable[int]) -> dict[int, int]:
+    """The stable sweep cluster id of each of these records that is in a cluster."""
+    pks = sorted(set(record_pks))
+    out: dict[int, int] = {}
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        out.update(
+            session.execute(
+                select(SweepClusterMember.record_pk, SweepClusterMember.cluster_id).where(
+                    SweepClusterMember.record_pk.in_(chunk)
+                )
+            ).all()
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class PairCluster:
+    """The cluster a duplicate pair belongs to, and where that grouping came from."""
+
+    label: str
+    source: str  # "sweep": the nightly sweep's stable cluster id; "pairs": computed now
+
+
+def pair_clusters(
+    session: Session, agency: str, pairs: Sequence[CandidatePair], threshold: float
+) -> dict[int, PairCluster]:
+    """Cluster of each duplicate pair (by candidate id), from the sweep when one has run.
+
+    After a sweep the ids are its stable cluster ids (a reviewer finds yesterday's
+    cluster 412 under the same number today). A pair is labelled with a cluster only
+    when both of its records are in it and no reviewer has since rejected the pair:
+    the sweep honoured the decisions it saw, and a ``not_match`` decided after it
+    must not be shown as one child until the next sweep re-clusters. Before any
+    sweep has run, the connected components of :func:`duplicate_clusters` are used.
+    """
+    out: dict[int, PairCluster] = {}
+    if latest_sweep(session) is not None:
+        member = sweep_clusters_of(session, [pk for c in pairs for pk in (c.pair_lo, c.pair_hi)])
+        for c in pairs:
+            lo, hi = member.get(c.pair_lo), member.get(c.pair_hi)
+            if lo is not None and lo == hi and c.status != "not_match":
+                out[c.id] = PairCluster(f"cluster-{lo}", "sweep")
+        return out
+    labels = duplicate_clusters(session, agency, threshold)
+    for c in pairs:
+        label = labels.get(c.pair_lo)
+        if label is not None:
+            out[c.id] = PairCluster(f"cluster-{label}", "pairs")
+    return out

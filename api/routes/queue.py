@@ -12,7 +12,7 @@ from kinlink.api.schemas import DuplicatePair, Page, QueueItem
 from kinlink.api.sharing import band_for
 from kinlink.api.views import Viewer
 from kinlink.matching import DEFAULT_THRESHOLD
-from kinlink.store.decisions import duplicate_clusters, duplicate_pairs, pending_queue
+from kinlink.store.decisions import duplicate_pairs, pair_clusters, pending_queue
 from kinlink.store.schema import StoredRecord
 
 router = APIRouter(prefix="/api/v1", tags=["queues"], responses=ERROR_RESPONSES)
@@ -64,11 +64,16 @@ def duplicates(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page[DuplicatePair]:
-    """Duplicate pairs touching your records, with clusters (decide them like any candidate)."""
+    """Duplicate pairs touching your records, with clusters (decide them like any candidate).
+
+    Clusters are the nightly sweep's, with ids that stay the same from one night to
+    the next (``cluster_source`` "sweep"); before any sweep has run they are grouped
+    from the pairs now ("pairs").
+    """
     rows, total = duplicate_pairs(
         session, principal.agency, include_decided=include_decided, limit=limit, offset=offset
     )
-    clusters = duplicate_clusters(session, principal.agency, DEFAULT_THRESHOLD)
+    clusters = pair_clusters(session, principal.agency, rows, DEFAULT_THRESHOLD)
     viewer = Viewer(principal, session)
     items, seen = [], []
     for candidate in rows:
@@ -76,7 +81,7 @@ def duplicates(
         if view is None:
             continue
         band = band_for(candidate.match_probability)
-        label = clusters.get(candidate.pair_lo)
+        cluster = clusters.get(candidate.id)
         items.append(
             DuplicatePair(
                 candidate_id=candidate.id,
@@ -85,7 +90,8 @@ def duplicates(
                 band_label=band.label,
                 status=candidate.status,
                 records=[viewer.shared(view.this), viewer.shared(view.other)],
-                cluster=f"cluster-{label}" if label is not None else None,
+                cluster=cluster.label if cluster is not None else None,
+                cluster_source=cluster.source if cluster is not None else None,  # type: ignore[arg-type]
             )
         )
         seen += [view.this, view.other]

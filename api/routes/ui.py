@@ -15,29 +15,43 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from kinlink.api.deps import (
     SESSION_COOKIE,
     AnonymousAuditDep,
+    AnyRole,
     AuditDep,
+    CurrentUser,
+    IdPath,
     OwnRecord,
+    Principal,
     Reviewer,
     SessionDep,
     SettingsDep,
     VisibleCandidate,
     client_ip,
 )
-from kinlink.api.errors import ApiError
+from kinlink.api.errors import ApiError, not_found
 from kinlink.api.i18n import LANGUAGES, pick, translations
 from kinlink.api.routes.auth import login_user, set_session_cookie
+from kinlink.api.routes.notifications import notification_out
 from kinlink.api.routes.queue import display_name
 from kinlink.api.schemas import CandidateOut, Outcome
 from kinlink.api.services import record_decision
 from kinlink.api.sharing import BANDS, band_for
+from kinlink.api.sweeps import run_out, sweep_runs
 from kinlink.api.views import Viewer
 from kinlink.phonetics import romanize
-from kinlink.store.decisions import pending_queue
+from kinlink.store.decisions import (
+    agency_notifications,
+    mark_notifications_read,
+    pending_queue,
+    unread_count,
+)
+from kinlink.store.review_schema import Notification
 from kinlink.store.schema import utcnow
+from kinlink.store.sweep_schema import SweepRun
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -195,7 +209,7 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout_submit(principal: Reviewer, session: SessionDep, audit: AuditDep) -> Response:
+def logout_submit(principal: CurrentUser, session: SessionDep, audit: AuditDep) -> Response:
     if principal.login is not None:
         principal.login.ended_at = utcnow()
         session.commit()
@@ -234,8 +248,7 @@ def queue_page(
     return render(
         request,
         "queue.html",
-        user=principal.user,
-        csrf=_csrf(principal),
+        **chrome(principal, session),
         items=items,
         total=total,
         page=page,
@@ -251,6 +264,17 @@ def _band(probability: float) -> str:
 
 def _csrf(principal: Any) -> str:
     return principal.login.csrf_token if principal.login is not None else ""
+
+
+def chrome(principal: Principal, session: Session) -> dict[str, Any]:
+    """What base.html needs on every page: who is logged in, CSRF token, unread badge."""
+    reviewer = principal.role in ("caseworker", "supervisor")
+    return {
+        "user": principal.user,
+        "csrf": _csrf(principal),
+        "reviewer": reviewer,
+        "unread": unread_count(session, principal.agency) if reviewer else 0,
+    }
 
 
 @router.get("/records/{record_id}", response_class=HTMLResponse)
@@ -284,8 +308,7 @@ def record_page(
     return render(
         request,
         "record.html",
-        user=principal.user,
-        csrf=_csrf(principal),
+        **chrome(principal, session),
         record=out,
         name=display_name(record) or record.record_id,
         candidates=candidates,
@@ -310,3 +333,140 @@ def decide_submit(
     c = view.candidate
     target = f"/records/{quote(view.this.record_id, safe='')}?c={c.id}&saved={decision.version}"
     return RedirectResponse(target, status_code=303)
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+#: The headline of each kind of notification (the stored message is English detail).
+NOTIFICATION_KINDS = {
+    "new_candidates": "New likely matches",
+    "match_confirmed": "Match confirmed by another agency",
+}
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications_page(
+    request: Request,
+    principal: Reviewer,
+    session: SessionDep,
+    audit: AuditDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """The agency's notifications, unread first, each linking to the record it is about."""
+    rows, total = agency_notifications(
+        session, principal.agency, include_read=True, limit=PAGE, offset=(page - 1) * PAGE
+    )
+    shown = notification_out(session, principal, rows)
+    audit(
+        "notifications.view",
+        [f"{principal.agency}/{n.record_id}" for n in shown if n.record_id],
+        notifications=[n.id for n in shown],
+        offset=(page - 1) * PAGE,
+    )
+    items = [
+        {
+            "id": n.id,
+            "title": NOTIFICATION_KINDS.get(n.kind, n.kind),
+            "message": n.message,
+            "created_at": n.created_at,
+            "record_id": n.record_id,
+            "url": f"/records/{quote(n.record_id, safe='')}" if n.record_id else None,
+            "read": n.read_at is not None,
+        }
+        for n in shown
+    ]
+    return render(
+        request,
+        "notifications.html",
+        **chrome(principal, session),
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+    )
+
+
+@router.post("/notifications/read")
+def notifications_read_all(principal: Reviewer, session: SessionDep, audit: AuditDep) -> Response:
+    marked = mark_notifications_read(session, principal.agency)
+    session.commit()
+    audit("notifications.read", notifications=marked)
+    return RedirectResponse("/notifications", status_code=303)
+
+
+@router.post("/notifications/{notification_id}/read")
+def notification_read(
+    notification_id: IdPath, principal: Reviewer, session: SessionDep, audit: AuditDep
+) -> Response:
+    row = session.get(Notification, notification_id)
+    if row is None or row.agency != principal.agency:
+        raise not_found("notification")
+    marked = mark_notifications_read(session, principal.agency, [notification_id])
+    session.commit()
+    audit("notifications.read", notifications=marked)
+    return RedirectResponse("/notifications", status_code=303)
+
+
+# -- sweep reports ---------------------------------------------------------------------------
+
+
+@router.get("/sweeps", response_class=HTMLResponse)
+def sweeps_page(
+    request: Request,
+    principal: AnyRole,
+    session: SessionDep,
+    audit: AuditDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """Sweep runs with their counts (a caseworker sees their own agency's counts only)."""
+    rows, total = sweep_runs(session, limit=PAGE, offset=(page - 1) * PAGE)
+    audit("sweeps.view", runs=[r.id for r in rows], offset=(page - 1) * PAGE)
+    return render(
+        request,
+        "sweeps.html",
+        **chrome(principal, session),
+        runs=[run_out(r, principal) for r in rows],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+    )
+
+
+#: Rows of the run's totals table: label, field of SweepTotals.
+SWEEP_TOTALS: tuple[tuple[str, str], ...] = (
+    ("Records stored", "stored_records"),
+    ("New or changed records", "new_records"),
+    ("New or changed cases", "new_cases"),
+    ("New or changed tracing requests", "new_tracing_requests"),
+    ("Pairs compared", "pairs_compared"),
+    ("Pairs kept", "pairs_kept"),
+    ("New pairs to review", "new_pending_pairs"),
+    ("New tracing links to review", "new_pending_links"),
+    ("New duplicates to review", "new_pending_duplicates"),
+    ("Rejected pairs not raised again", "kept_not_match"),
+    ("Confirmed pairs not raised again", "kept_match"),
+    ("Rejected pairs reopened by a change", "reopened"),
+    ("Clusters", "clusters"),
+    ("Records in clusters", "records_in_clusters"),
+    ("New clusters", "clusters_created"),
+    ("Changed clusters", "clusters_changed"),
+    ("Retired clusters", "clusters_retired"),
+    ("Notifications sent", "notifications"),
+)
+
+
+@router.get("/sweeps/{run_id}", response_class=HTMLResponse)
+def sweep_page(
+    request: Request, run_id: IdPath, principal: AnyRole, session: SessionDep, audit: AuditDep
+) -> HTMLResponse:
+    run = session.get(SweepRun, run_id)
+    if run is None:
+        raise not_found("sweep run")
+    audit("sweep.view", run=run.id)
+    out = run_out(run, principal, detail=True)
+    totals = (
+        [(label, getattr(out.totals, field)) for label, field in SWEEP_TOTALS]
+        if out.totals is not None
+        else []
+    )
+    return render(request, "sweep.html", **chrome(principal, session), run=out, totals=totals)

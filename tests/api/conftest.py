@@ -100,9 +100,9 @@ class Env:
         return self.matcher
 
 
-def make_env(world: World, folder: Path) -> Env:
+def make_env(world: World, folder: Path, template: Path | None = None) -> Env:
     db = folder / "kinlink.sqlite"
-    shutil.copy(world.template, db)
+    shutil.copy(template or world.template, db)
     store = Store(f"sqlite:///{db}")
     settings = Settings(home=folder, model_path=world.model_path)
     matcher = RealtimeMatcher(store, settings)
@@ -113,5 +113,36 @@ def make_env(world: World, folder: Path) -> Env:
 @pytest.fixture
 def env(world: World, tmp_path: Path) -> Iterator[Env]:
     made = make_env(world, tmp_path)
+    yield made
+    made.store.close()
+
+
+@pytest.fixture(scope="session")
+def swept_template(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The caseload after one real full sweep: stored clusters, a report, notifications.
+
+    The world's pairs came from real-time matching; they are dropped first (none is
+    decided), as on records loaded by ``kinlink ingest``, so that the sweep finds
+    them as new likely matches and notifies both agencies.
+    """
+    from sqlalchemy import delete
+
+    from kinlink.matching.sweep import SweepOptions, run_sweep
+    from kinlink.store.review_schema import CandidatePair
+
+    folder = tmp_path_factory.mktemp("swept")
+    template = folder / "swept.sqlite"
+    shutil.copy(world.template, template)
+    store = Store(f"sqlite:///{template}")
+    with store.session() as session:
+        session.execute(delete(CandidatePair))
+    run_sweep(store, world.model_path, SweepOptions(full=True))
+    store.close()
+    return template
+
+
+@pytest.fixture
+def swept(world: World, swept_template: Path, tmp_path: Path) -> Iterator[Env]:
+    made = make_env(world, tmp_path, swept_template)
     yield made
     made.store.close()

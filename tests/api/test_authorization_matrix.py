@@ -16,8 +16,9 @@ from conftest import Env, World, load_rows, make_env
 from sqlalchemy import select
 
 from kinlink.store.decisions import Found, store_candidates
-from kinlink.store.review_schema import CandidatePair
-from kinlink.store.schema import StoredRecord
+from kinlink.store.review_schema import CandidatePair, Notification
+from kinlink.store.schema import StoredRecord, utcnow
+from kinlink.store.sweep_schema import SweepRun
 
 ROLES = ("cw_a", "sup_a", "admin", "anonymous")
 #: record_id -> (agency, consent)
@@ -34,6 +35,10 @@ PAIRS = (
     ("M-A-YES", "M-A-NO"),
 )
 SECRET_PHONE = "+25299000111"
+SWEEP_ID = 41
+#: Agency B's count in the sweep report: agency A's caseworker must never see it.
+B_SECRET_COUNT = 987654
+notification_ids: dict[str, int] = {}
 OWN_PHONE = "+25261000222"
 
 
@@ -90,6 +95,7 @@ def matrix(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
         ],
     )
     pair_ids = {}
+    notification_ids.clear()
     with env.store.session() as session:
         pk = {
             r.record_id: r
@@ -115,6 +121,39 @@ def matrix(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
                     CandidatePair.pair_lo == lo, CandidatePair.pair_hi == hi
                 )
             )
+        # A finished sweep whose report counts both agencies, and one notification per
+        # agency; B's names B's refusing record, so showing it to A would be a leak.
+        now = utcnow()
+        session.add(
+            SweepRun(
+                id=SWEEP_ID,
+                mode="full",
+                status="succeeded",
+                started_at=now,
+                finished_at=now,
+                model_version="0.1.0",
+                report={
+                    "run_id": SWEEP_ID,
+                    "seconds": 1.5,
+                    "new_records": {"total": 4, "cases": 2, "tracing_requests": 2},
+                    "by_agency": {
+                        "A": {"new_cases": 2, "new_pending_pairs": 3},
+                        "B": {"new_tracing_requests": 2, "new_pending_pairs": B_SECRET_COUNT},
+                    },
+                },
+            )
+        )
+        for agency, rid in (("A", "M-A-YES"), ("B", "M-B-NO")):
+            note = Notification(
+                agency=agency,
+                kind="new_candidates",
+                record_pk=pk[rid].id,
+                message=f"nightly sweep: 1 new likely match for record {rid}",
+                created_at=now,
+            )
+            session.add(note)
+            session.flush()
+            notification_ids[agency] = note.id
     yield env, pair_ids
     env.store.close()
 
@@ -220,6 +259,22 @@ LIST_ENDPOINTS = {
     "admin-agencies": ("GET", "/api/v1/admin/agencies", {"cw_a": 403, "sup_a": 403, "admin": 200}),
     "admin-token": ("POST", "/api/v1/admin/tokens", {"cw_a": 403, "sup_a": 403, "admin": 201}),
     "admin-user-create": ("POST", "/api/v1/admin/users", {"cw_a": 403, "sup_a": 403, "admin": 201}),
+    "sweeps": ("GET", "/api/v1/sweeps", {"cw_a": 200, "sup_a": 200, "admin": 200}),
+    "sweep": ("GET", f"/api/v1/sweeps/{SWEEP_ID}", {"cw_a": 200, "sup_a": 200, "admin": 200}),
+    "sweep-unknown": ("GET", "/api/v1/sweeps/999", {"cw_a": 404, "sup_a": 404, "admin": 404}),
+    "notification-count": (
+        "GET",
+        "/api/v1/notifications/count",
+        {"cw_a": 200, "sup_a": 200, "admin": 403},
+    ),
+    "notifications-read": (
+        "POST",
+        "/api/v1/notifications/read",
+        {"cw_a": 200, "sup_a": 200, "admin": 403},
+    ),
+    "page-notifications": ("GET", "/notifications", {"cw_a": 200, "sup_a": 200, "admin": 403}),
+    "page-sweeps": ("GET", "/sweeps", {"cw_a": 200, "sup_a": 200, "admin": 200}),
+    "page-sweep": ("GET", f"/sweeps/{SWEEP_ID}", {"cw_a": 200, "sup_a": 200, "admin": 200}),
 }
 
 
@@ -231,6 +286,8 @@ def test_list_and_admin_cells(matrix, role: str, name: str) -> None:
     body = None
     if name == "admin-token":
         body = {"username": "cw_a", "days": 1}
+    elif name == "notifications-read":
+        body = {"ids": list(notification_ids.values())}
     elif name == "admin-user-create":
         body = {
             "username": f"new_{role}",
@@ -241,6 +298,16 @@ def test_list_and_admin_cells(matrix, role: str, name: str) -> None:
     r = env.client.request(method, url, json=body, headers=headers(env, role))
     assert r.status_code == (401 if role == "anonymous" else expected[role]), r.text
     assert_no_leak(env, role, r.text)
+    if role == "cw_a" and name.endswith(("sweep", "sweeps")):
+        # a caseworker sees their own agency's counts only
+        assert str(B_SECRET_COUNT) not in r.text and 'data-agency="B"' not in r.text
+    if r.status_code == 200 and name in ("sweep", "sweeps"):
+        data = json.loads(r.text)
+        runs = data["items"] if name == "sweeps" else [data]
+        want = {"A"} if role == "cw_a" else {"A", "B"}
+        assert all(set(run["agencies"]) == want for run in runs)
+    if r.status_code == 200 and name == "notifications-read":
+        assert json.loads(r.text)["marked"] in ([], [notification_ids["A"]])
     if r.status_code == 200 and name in ("queue", "records", "duplicates"):
         data = json.loads(r.text)
         for item in data["items"]:
@@ -265,4 +332,27 @@ def test_matrix_is_audited(matrix) -> None:
         "decision.create",
         "export.decisions",
         "record.update",
+        "sweeps.view",
+        "sweep.view",
+        "notifications.view",
+        "notifications.read",
     } <= actions
+
+
+@pytest.mark.parametrize("agency", ("A", "B"))
+@pytest.mark.parametrize("role", ROLES)
+def test_notification_cells(matrix, role: str, agency: str) -> None:
+    env, _ = matrix
+    nid = notification_ids[agency]
+    r = env.client.post(f"/api/v1/notifications/{nid}/read", headers=headers(env, role))
+    if role == "anonymous":
+        want = 401
+    elif role == "admin":
+        want = 403
+    else:
+        want = 204 if agency == "A" else 404  # another agency's id: as if it did not exist
+    assert r.status_code == want, r.text
+    assert_no_leak(env, role, r.text)
+    with env.store.session() as session:
+        b_note = session.get(Notification, notification_ids["B"])
+        assert b_note.read_at is None  # agency A can never mark B's notification read

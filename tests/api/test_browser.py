@@ -1,8 +1,10 @@
 """The review pages in a real browser: Playwright driving Debian's Chromium.
 
 Covers: log in, open the queue, open a candidate, confirm a match with the
-keyboard shortcut, see it on both records (as both agencies), and the Arabic
-right-to-left layout. Screenshots go to artifacts/screenshots/ (git-ignored).
+keyboard shortcut, see it on both records (as both agencies), the Arabic
+right-to-left layout, the notifications page (badge, link to the record, mark
+as read) and the sweep report. The server's store is the caseload after one
+real sweep. Screenshots go to artifacts/screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ if not Path(CHROMIUM).exists():
 
 
 @pytest.fixture(scope="module")
-def server(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(
+    world: World, swept_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     import uvicorn
 
-    env: Env = make_env(world, tmp_path_factory.mktemp("browser"))
+    env: Env = make_env(world, tmp_path_factory.mktemp("browser"), swept_template)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -121,4 +125,54 @@ def test_arabic_layout_is_right_to_left(server: str, browser) -> None:
     other_x = page.locator("table.sbs thead th").nth(2).bounding_box()["x"]
     assert this_x > other_x
     page.screenshot(path=str(SHOTS / "04-arabic.png"), full_page=True)
+    context.close()
+
+
+def test_notifications_and_sweep_report(server: str, browser) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    log_in(page, server, "cw_a")
+    unread = int(page.locator("#unread-badge").inner_text())
+    assert unread > 0
+    page.click("#notifications-link")
+    page.wait_for_url(f"{server}/notifications")
+    assert page.locator("table.notifications tbody tr.unread").count() == min(unread, 25)
+    page.screenshot(path=str(SHOTS / "05-notifications.png"), full_page=True)
+
+    # a notification links to the agency's own record
+    link = page.locator("table.notifications tbody tr.unread a[href^='/records/']").first
+    record_id = link.inner_text()
+    assert record_id.startswith("A-")
+    link.click()
+    page.wait_for_url(f"{server}/records/{record_id}")
+    assert record_id in page.locator("h1").inner_text()
+
+    # mark one read: the badge goes down by one
+    page.goto(f"{server}/notifications")
+    with page.expect_navigation():
+        page.locator("tr.unread button[type=submit]").first.click()
+    after = page.locator("#unread-badge")
+    assert (int(after.inner_text()) if after.count() else 0) == unread - 1
+
+    # the sweep report: a caseworker sees their own agency's counts only
+    page.click("text=Sweep reports")
+    page.wait_for_url(f"{server}/sweeps")
+    assert page.locator("table.sweeps tbody tr").count() == 1
+    page.locator("table.sweeps a[href='/sweeps/1']").click()
+    page.wait_for_url(f"{server}/sweeps/1")
+    assert page.locator("table.sweep-agencies tbody tr").count() == 1
+    assert page.locator("tr[data-agency='A']").count() == 1
+    page.screenshot(path=str(SHOTS / "06-sweep-report.png"), full_page=True)
+    context.close()
+
+    # a supervisor sees every agency and the whole run, here in French
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="fr")
+    page = context.new_page()
+    log_in(page, server, "sup_b")
+    page.goto(f"{server}/sweeps/1?lang=fr")
+    assert page.locator("table.sweep-agencies tbody tr").count() == 2
+    assert page.locator("table.sweep-totals").count() == 1
+    assert "Rapport de balayage" in page.locator("h1").inner_text()
+    page.screenshot(path=str(SHOTS / "07-sweep-report-fr.png"), full_page=True)
     context.close()
