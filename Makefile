@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -c $(CONSTRAINTS) -e '.[dev]'
+	$(PIP) install -c $(CONSTRAINTS) -e '.[dev,spark]'
 	touch $@
 
 ## install: kinlink and its pinned runtime dependencies into .venv
@@ -44,7 +44,7 @@ test: install-dev system-deps lint
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock: $(BIN)/python
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,spark]'
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^kinlink' > $(CONSTRAINTS)
 
 clean:

@@ -170,9 +170,14 @@ RULES_BY_CODE: dict[str, BlockingRule] = {r.code: r for r in DEFAULT_RULES}
 
 
 def block_keys(row: Row, rules: Iterable[BlockingRule] = DEFAULT_RULES) -> list[str]:
-    """Every blocking key of one prepared record, prefixed by its rule's code."""
+    """Every blocking key of one prepared record, prefixed by its rule's code.
+
+    Sorted: the keys come out of sets, whose order changes from one Python process to
+    the next (string hashing is salted), and the Spark engine prepares records in
+    worker processes; the same record must give the same column everywhere.
+    """
     out: list[str] = []
     for rule in rules:
         prefix = rule.code + ":"
-        out.extend(dict.fromkeys(prefix + k for k in rule.keys(row)))
+        out.extend(sorted({prefix + k for k in rule.keys(row)}))
     return out

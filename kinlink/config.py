@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,24 @@ class Settings(BaseSettings):
     match_on_write: bool = Field(
         default=True,
         description="Match a record against the store as soon as it is created or changed.",
+    )
+
+    # -- matching engine -------------------------------------------------------------
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description=(
+            "Where batch linkage runs (link, dedupe, train, sweep): the embedded DuckDB, "
+            "or Apache Spark (pip install 'kinlink[spark]'). Real-time matching in the "
+            "review service always uses DuckDB."
+        ),
+    )
+    spark_master: str | None = Field(
+        default=None,
+        description="Spark master URL for --engine spark. Default: $SPARK_MASTER, else local[*].",
+    )
+    spark_driver_memory: str = Field(
+        default="4g",
+        description="Spark driver memory when kinlink starts the session (local mode: all of it).",
     )
 
     @property

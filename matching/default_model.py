@@ -21,12 +21,11 @@ import argparse
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
+
+import pandas as pd
 
 from kinlink.matching.model import KinlinkModel, load_model, save_model, train_model
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 _HERE = Path(__file__).parent
 DEFAULT_M_FILES = {"link": _HERE / "default_m_link.json", "dedupe": _HERE / "default_m_dedupe.json"}
@@ -61,18 +60,26 @@ def default_m_model(job: str) -> KinlinkModel | None:
 MIN_RELATIVES_SHARE = 0.2
 
 
-def m_source_for(prepared: pd.DataFrame, job: str) -> KinlinkModel | None:
+def m_source_for(prepared: Any, job: str) -> KinlinkModel | None:
     """The m-probability source for training on ``prepared``: the default model or None (EM)."""
-    if len(prepared) == 0 or "relatives_tokens" not in prepared:
+    if "relatives_tokens" not in prepared.columns:
         return None
-    share = float(prepared["relatives_tokens"].map(lambda t: len(t) > 0).mean())
+    if isinstance(prepared, pd.DataFrame):
+        if len(prepared) == 0:
+            return None
+        share = float(prepared["relatives_tokens"].map(lambda t: len(t) > 0).mean())
+    else:  # a Spark frame: the same share, computed where the data is
+        row = prepared.selectExpr(
+            "count(*) as n", "avg(case when size(relatives_tokens) > 0 then 1.0 else 0.0 end) as s"
+        ).first()
+        if not row["n"]:
+            return None
+        share = float(row["s"])
     return default_m_model(job) if share >= MIN_RELATIVES_SHARE else None
 
 
 def build_default_models(children: int, seed: int, out_dir: Path) -> dict[str, Path]:
     """Train label-counted m on a synthetic set and write ``default_m_{link,dedupe}.json``."""
-    import pandas as pd
-
     from kinlink.datasets.synthetic import generate
     from kinlink.matching.prepare import prepare_records
 

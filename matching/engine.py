@@ -24,8 +24,13 @@ _counter = itertools.count()
 class Engine:
     """A Splink ``DatabaseAPI`` plus the few dialect helpers kinlink's own SQL needs."""
 
-    def __init__(self, backend: Backend = "duckdb", **options: Any) -> None:
+    def __init__(self, backend: Backend | None = None, **options: Any) -> None:
+        if backend is None:
+            from kinlink.config import get_settings
+
+            backend = get_settings().engine
         self.backend: Backend = backend
+        self.spark: Any = None
         if backend == "duckdb":
             import duckdb
             from splink import DuckDBAPI
@@ -40,11 +45,17 @@ class Engine:
             con.execute("SET preserve_insertion_order = false")
             self.db_api = DuckDBAPI(connection=con)
         elif backend == "spark":
+            from kinlink.matching.spark.session import get_spark_session
+
+            self.spark = options.get("spark_session") or get_spark_session()
             from splink import SparkAPI
 
-            self.db_api = SparkAPI(spark_session=options["spark_session"])
-        else:  # pragma: no cover - guarded by the Literal type
-            raise ValueError(f"unknown backend {backend!r}")
+            # "persist" keeps intermediate tables in the session's cache rather than
+            # writing them to a checkpoint folder: right for local mode and for
+            # clusters alike, and it leaves no files behind.
+            self.db_api = SparkAPI(spark_session=self.spark, break_lineage_method="persist")
+        else:
+            raise ValueError(f"unknown engine {backend!r}: use duckdb or spark")
 
     @property
     def dialect(self) -> str:
@@ -59,15 +70,36 @@ class Engine:
         name twice.
         """
         table_name = f"{name or 'kinlink_t'}_{next(_counter)}"
+        if self.backend == "spark" and isinstance(frame, pd.DataFrame):
+            from kinlink.matching.spark.frames import to_spark
+
+            frame = to_spark(self.spark, frame)
         return self.db_api.register(frame, table_name=table_name)
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL on the backend and bring the (small) result back as pandas."""
         return self.db_api.query_sql(sql, output_type="pandas")
 
+    def to_pandas(self, table: Any) -> pd.DataFrame:
+        """A SplinkDataFrame as pandas, with array columns as Python lists on any backend."""
+        if self.backend == "spark":
+            from kinlink.matching.spark.frames import to_pandas
+
+            return to_pandas(table.as_spark_dataframe())
+        return table.as_pandas_dataframe()
+
     def materialise(self, sql: str) -> Any:
         """Run SQL on the backend and keep the result there as a SplinkDataFrame."""
         return self.db_api.query_sql(sql, output_type="splink_df")
+
+    def new_linker_scope(self) -> None:
+        """Forget Splink's cached intermediate tables before a new Linker starts.
+
+        Splink caches tables such as term-frequency counts by *name* per database API,
+        not per linker, so a second linker on the same engine (another table, another
+        model) would silently reuse the first one's counts.
+        """
+        self.db_api._intermediate_table_cache.invalidate_cache()
 
     # -- dialect helpers ------------------------------------------------------------
     def explode(self, array_expr: str, alias: str) -> str:

@@ -96,6 +96,33 @@ class KinlinkModel:
             out[comparison.get("output_column_name", "")] = len(levels) - 1
         return out
 
+    def settings_for(self, dialect: str) -> dict[str, Any]:
+        """The Splink settings with comparison SQL in ``dialect``; the numbers unchanged.
+
+        A model's parameters (m, u, prior, term-frequency columns) are data; its SQL is
+        a rendering of kinlink's comparisons for one backend. So a model trained on
+        DuckDB scores on Spark (and back) by re-rendering the SQL from the same
+        comparison definitions, level by level, refusing if they no longer line up.
+        """
+        if self.splink_settings.get("sql_dialect", "duckdb") == dialect:
+            return self.splink_settings
+        target = {c["output_column_name"]: c for c in base_settings(dialect)["comparisons"]}
+        out = copy.deepcopy(self.splink_settings)
+        out["sql_dialect"] = dialect
+        for comparison in out.get("comparisons", []):
+            name = comparison.get("output_column_name")
+            levels = comparison.get("comparison_levels", [])
+            rendered = target.get(name, {}).get("comparison_levels", [])
+            labels = [lv.get("label_for_charts") for lv in levels]
+            if labels != [lv.get("label_for_charts") for lv in rendered]:
+                raise ValueError(
+                    f"the model's comparison {name!r} does not match this kinlink's; "
+                    "retrain it with `kinlink train`"
+                )
+            for level, new in zip(levels, rendered, strict=True):
+                level["sql_condition"] = new["sql_condition"]
+        return out
+
     @property
     def fingerprint(self) -> str | None:
         return self.metadata.get("data_fingerprint")
@@ -124,9 +151,12 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
     return "sha256:" + digest.hexdigest()[:32]
 
 
-def model_input(prepared: pd.DataFrame) -> pd.DataFrame:
-    """The prepared columns the Splink model reads."""
-    return prepared.drop(columns=[c for c in MODEL_INPUT_EXCLUDE if c in prepared.columns])
+def model_input(prepared: Any) -> Any:
+    """The prepared columns the Splink model reads (a pandas or a Spark frame)."""
+    drop = [c for c in MODEL_INPUT_EXCLUDE if c in prepared.columns]
+    if isinstance(prepared, pd.DataFrame):
+        return prepared.drop(columns=drop)
+    return prepared.drop(*drop)
 
 
 def base_settings(dialect: str = "duckdb") -> dict[str, Any]:
@@ -178,10 +208,13 @@ def train_model(
     settings = base_settings(engine.dialect)
     table = model_input(prepared)
     if labels is not None:
+        if not isinstance(prepared, pd.DataFrame):
+            raise ValueError("labels are supported on a pandas prepared table only")
         table = table.assign(_kinlink_label=prepared["record_id"].map(labels).astype("string"))
     sdf = engine.register(table, "kinlink_train")
+    engine.new_linker_scope()
     linker = Linker(sdf, settings, log_level=logging.WARNING)
-    n = len(prepared)
+    n = len(prepared) if isinstance(prepared, pd.DataFrame) else prepared.count()
 
     try:
         linker.training.estimate_probability_two_random_records_match(

@@ -44,9 +44,10 @@ class Session:
         logging.getLogger("splink").setLevel(logging.WARNING)
         # Blocking reads only the keys; Splink reads only the model's columns.
         table = engine.register(prepared[list(BLOCKING_COLUMNS)], "kinlink_keys")
+        engine.new_linker_scope()
         linker = Linker(
             engine.register(model_input(prepared), "kinlink_model_input"),
-            model.splink_settings,
+            model.settings_for(engine.dialect),
             log_level=logging.WARNING,
             validate_settings=False,
         )

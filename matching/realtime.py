@@ -98,11 +98,14 @@ class MatchIndex:
         """Capture the model's pair-scoring SQL once, with kinlink table names."""
         from splink import Linker
 
-        self.engine = Engine()
+        self.engine = Engine("duckdb")  # milliseconds need the embedded engine
         logging.getLogger("splink").setLevel(logging.WARNING)
         sdf = self.engine.register(self._inputs, "kinlink_stored")
         self.linker = Linker(
-            sdf, self.model.splink_settings, log_level=logging.WARNING, validate_settings=False
+            sdf,
+            self.model.settings_for("duckdb"),
+            log_level=logging.WARNING,
+            validate_settings=False,
         )
         for column in self.linker._settings_obj._term_frequency_columns:
             self.linker.table_management.compute_tf_table(column.name)

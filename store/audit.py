@@ -87,11 +87,19 @@ def append(session: Session, event: Event) -> AuditEntry:
     """Add ``event`` at the end of the chain, in the session's transaction.
 
     On PostgreSQL a transaction-scoped advisory lock serialises writers across
-    processes; on SQLite the unique ``seq`` turns a race into an error that
-    :func:`record` retries, never into a fork.
+    processes; on SQLite the database's write lock does. Either way the unique
+    ``seq`` would turn a race into an error that :func:`record` retries, never
+    into a fork.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    elif dialect == "sqlite":
+        # Take SQLite's write lock *before* reading the head: a write statement that
+        # touches no row still starts a write transaction, so a second process waits
+        # here (busy timeout) instead of reading the same head and failing on ``seq``
+        # (seen with two uvicorn workers under load). Row triggers do not fire.
+        session.execute(text("DELETE FROM audit_log WHERE 0"))
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()

@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 
 from kinlink.cli import app, exitcodes
-from kinlink.cli._common import fail, progress
+from kinlink.cli._common import EngineOption, fail, open_engine, progress
 
 
 def read_frame(path: Path, on_error: str = "abort") -> pd.DataFrame:
@@ -58,10 +58,41 @@ def note(message: str) -> None:
     typer.echo(f"kinlink: {message}", err=True)
 
 
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """CSV, or Parquet when the name ends in ``.parquet`` (on any engine)."""
+    if path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+def spark_records(engine, path: Path, on_error: str):  # noqa: ANN001, ANN201 - Spark types
+    """Records for the Spark engine: Parquet read by Spark, anything else validated here."""
+    from kinlink.matching.spark.pipeline import (
+        SparkInputError,
+        is_parquet,
+        read_parquet_records,
+        to_spark_records,
+    )
+
+    if is_parquet(path):
+        if not path.exists():
+            raise fail(f"{path}: no such file", exitcodes.BAD_FILE)
+        try:
+            return read_parquet_records(engine, path)
+        except SparkInputError as err:
+            raise fail(str(err), exitcodes.BAD_FILE) from None
+    return to_spark_records(engine, read_frame(path, on_error))
+
+
 @app.command("link")
 def link(
-    records: Annotated[Path, typer.Option(help="Records file (CSV, XLSX or JSONL, format v1).")],
-    out: Annotated[Path, typer.Option(help="Output CSV of ranked candidates.")],
+    records: Annotated[
+        Path, typer.Option(help="Records file (CSV, XLSX, JSONL or Parquet, format v1).")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Output of ranked candidates: CSV, or Parquet if *.parquet.")
+    ],
     model: Annotated[
         Path | None, typer.Option(help="Model JSON from `kinlink train`; else train on RECORDS.")
     ] = None,
@@ -70,6 +101,7 @@ def link(
     ] = 0.001,
     max_candidates: Annotated[int, typer.Option(help="At most this many per request.")] = 50,
     on_error: Annotated[str, typer.Option(help="abort | skip invalid rows.")] = "abort",
+    engine: EngineOption = None,
 ) -> None:
     """Link every tracing request in RECORDS to the cases in RECORDS.
 
@@ -80,20 +112,64 @@ def link(
     from kinlink.matching import link_records
 
     started = time.monotonic()
-    frame = read_frame(records, on_error)
     trained = load_model_or_fail(model)
+    backend = open_engine(engine)
+    if backend.backend == "spark":
+        from kinlink.matching.spark import pipeline
+
+        table = spark_records(backend, records, on_error)
+        if trained is None:
+            note("no --model given: training on the records")
+        links = pipeline.link(
+            backend,
+            table,
+            trained,
+            min_probability=min_probability,
+            max_candidates=max_candidates,
+        )
+        n = pipeline.write(links, out, order_by=["tracing_request_id", "rank"])
+        note(f"{n} candidates written to {out} in {time.monotonic() - started:.1f}s (spark)")
+        return
+    if records.suffix.lower() == ".parquet":
+        frame = read_parquet_frame(records)
+    else:
+        frame = read_frame(records, on_error)
     if trained is None:
         note(f"no --model given: training on {len(frame)} records")
-    links = link_records(
+    result = link_records(
         frame,
         trained,
         min_probability=min_probability,
         max_candidates=max_candidates,
+        engine=backend,
         progress=sys.stderr.isatty(),
     )
-    links.to_csv(out, index=False)
-    n_requests = links["tracing_request_id"].nunique()
+    write_table(result, out)
+    n_requests = result["tracing_request_id"].nunique()
     note(
-        f"{len(links)} candidates for {n_requests} tracing requests written to {out} "
+        f"{len(result)} candidates for {n_requests} tracing requests written to {out} "
         f"in {time.monotonic() - started:.1f}s"
     )
+
+
+def read_parquet_frame(path: Path) -> pd.DataFrame:
+    """A Parquet file of v1 records on the DuckDB engine: columns checked, values as text."""
+    from kinlink.ingest.columns import RECORD_COLUMNS, REQUIRED_COLUMNS
+
+    if not path.exists():
+        raise fail(f"{path}: no such file", exitcodes.BAD_FILE)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow's errors have no common base worth naming
+        raise fail(f"{path}: not a readable Parquet file ({err})", exitcodes.BAD_FILE) from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    unknown = sorted(set(frame.columns) - set(RECORD_COLUMNS))
+    if missing or unknown:
+        raise fail(
+            f"{path}: missing column(s) {missing}, unknown column(s) {unknown} (format v1)",
+            exitcodes.BAD_FILE,
+        )
+    if frame["record_id"].duplicated().any():
+        raise fail(f"{path}: record_id is not unique", exitcodes.BAD_FILE)
+    text = frame.astype("string")
+    return text.astype(object).where(text.notna(), None)

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from kinlink.cli import app, exitcodes
-from kinlink.cli._common import fail, open_store
+from kinlink.cli._common import EngineOption, fail, open_engine, open_store
 
 
 @app.command("sweep")
@@ -52,6 +52,7 @@ def sweep(
         bool, typer.Option(help="Keep prepared records in <home>/sweep between runs.")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    engine: EngineOption = None,
     history: Annotated[
         int, typer.Option(help="Only print the last N runs' reports; sweep nothing.")
     ] = 0,
@@ -102,6 +103,7 @@ def sweep(
         cache_dir=settings.home / "sweep" if cache else None,
         webhook_url=webhook or None,
         progress=sys.stderr.isatty(),
+        engine=open_engine(engine).backend,
     )
 
     def log(message: str) -> None:

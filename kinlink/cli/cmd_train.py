@@ -10,15 +10,19 @@ from typing import Annotated
 import typer
 
 from kinlink.cli import app
-from kinlink.cli.cmd_link import note, read_frame
+from kinlink.cli._common import EngineOption, open_engine
+from kinlink.cli.cmd_link import note, read_frame, read_parquet_frame, spark_records
 
 
 @app.command("train")
 def train(
-    records: Annotated[Path, typer.Option(help="Records file (CSV, XLSX or JSONL, format v1).")],
+    records: Annotated[
+        Path, typer.Option(help="Records file (CSV, XLSX, JSONL or Parquet, format v1).")
+    ],
     out: Annotated[Path, typer.Option(help="Where to write the model JSON.")],
     seed: Annotated[int, typer.Option(help="Seed for u sampling (reproducible models).")] = 42,
     on_error: Annotated[str, typer.Option(help="abort | skip invalid rows.")] = "abort",
+    engine: EngineOption = None,
 ) -> None:
     """Train the Fellegi-Sunter model (u by sampling, m by EM) and save it as JSON.
 
@@ -28,11 +32,25 @@ def train(
     from kinlink.matching import data_fingerprint, prepare_records, save_model, train_model
 
     started = time.monotonic()
-    frame = read_frame(records, on_error)
-    prepared = prepare_records(frame, progress=sys.stderr.isatty())
-    model = train_model(prepared, fingerprint=data_fingerprint(frame), seed=seed)
+    backend = open_engine(engine)
+    if backend.backend == "spark":
+        from kinlink.matching.spark.pipeline import prepared_table
+
+        prepared = prepared_table(backend, spark_records(backend, records, on_error))
+        model = train_model(prepared, engine=backend, seed=seed)
+        n = model.metadata.get("n_records")
+    else:
+        if records.suffix.lower() == ".parquet":
+            frame = read_parquet_frame(records)
+        else:
+            frame = read_frame(records, on_error)
+        prepared = prepare_records(frame, progress=sys.stderr.isatty())
+        model = train_model(
+            prepared, engine=backend, fingerprint=data_fingerprint(frame), seed=seed
+        )
+        n = len(frame)
     save_model(model, out)
     note(
-        f"model trained on {len(frame)} records ({model.fingerprint}) written to {out} "
-        f"in {time.monotonic() - started:.1f}s"
+        f"model trained on {n} records ({model.fingerprint}) on {backend.backend}, written "
+        f"to {out} in {time.monotonic() - started:.1f}s"
     )

@@ -19,3 +19,5 @@ NOT_FOUND = 6
 AUDIT_BROKEN = 7
 #: Another ``kinlink sweep`` holds the sweep lock (nothing was done; try again later).
 SWEEP_RUNNING = 8
+#: ``--engine spark`` but pyspark or Java is missing (``pip install 'kinlink[spark]'``).
+ENGINE_UNAVAILABLE = 9

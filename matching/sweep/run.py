@@ -40,6 +40,7 @@ from sqlalchemy import select, update
 import kinlink
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.matching.cluster import DEFAULT_THRESHOLD, MIN_PAIR_PROBABILITY
+from kinlink.matching.engine import Engine
 from kinlink.matching.model import KinlinkModel, train_model
 from kinlink.matching.sweep import lock as locking
 from kinlink.matching.sweep.clusters import (
@@ -94,6 +95,9 @@ class SweepOptions:
     webhook_timeout: float = 10.0
     progress: bool = False
     lease: dt.timedelta = locking.DEFAULT_LEASE
+    #: ``duckdb`` or ``spark``; None: KINLINK_ENGINE (scoring and training only: the
+    #: store stays where it is, and records travel to the engine as prepared columns).
+    engine: str | None = None
 
 
 @dataclass
@@ -332,6 +336,7 @@ def _run(
         prepared,
         new["pk"].astype(str).tolist(),
         model,
+        engine=Engine(options.engine),  # type: ignore[arg-type]
         min_probability=options.min_probability,
         max_block_size=options.max_block_size,
         explain=options.explain,
