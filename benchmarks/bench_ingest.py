@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import resource
 import tempfile
@@ -62,6 +63,8 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
     )
     print(f"file: {args.rows} rows, {size_mb:.1f} MB CSV")
+    # The machine is shared: the load says how much the figures below suffered.
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     # Wall time depends on what else the machine runs; CPU time of this process
     # is the "one core" figure the target is stated in.
     for label, wall, cpu in (
