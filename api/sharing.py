@@ -37,40 +37,18 @@ def band_for(probability: float) -> Band:
     return BANDS[-1]
 
 
-#: Fields of another agency's record a reviewer sees on a candidate, unless that
-#: agency configured its own list. Contact details and document numbers stay
-#: with the agency that holds them: a match is decided without them.
-DEFAULT_SHARED_FIELDS: tuple[str, ...] = (
-    "record_id",
-    "record_type",
-    "agency",
-    "registration_date",
-    "name",
-    "name_first",
-    "name_middle",
-    "name_last",
-    "name_nickname",
-    "name_other",
-    "sex",
-    "date_of_birth",
-    "age",
-    "estimated",
-    "nationality",
-    "ethnicity",
-    "language",
-    "location_origin",
-    "location_separation",
-    "location_current",
-    "date_of_separation",
-    "mother_name",
-    "father_name",
-    "caregiver_name",
-    "inquirer_name",
-    "inquirer_relation",
-)
 #: Never shared across agencies, whatever an agency configures.
 NEVER_SHARED: frozenset[str] = frozenset(
     {"telephone", "inquirer_telephone", "unhcr_individual_no", "icrc_ref_no", "national_id_no"}
+)
+#: Fields of another agency's record a reviewer sees on a candidate, unless that
+#: agency configured its own list. Contact details and document numbers stay
+#: with the agency that holds them (a match is decided without them); the
+#: inquiry id and consent flag are bookkeeping, not evidence.
+DEFAULT_SHARED_FIELDS: tuple[str, ...] = tuple(
+    c
+    for c in RECORD_COLUMNS
+    if c not in NEVER_SHARED and c not in {"inquiry_id", "consent_for_tracing"}
 )
 #: Always present on a shared view (needed to address the pair).
 ALWAYS_SHARED: tuple[str, ...] = ("record_id", "record_type", "agency")

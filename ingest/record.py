@@ -193,6 +193,28 @@ _CACHED_COLUMNS = frozenset(
 #: whose "categories" turn out not to repeat.
 _CACHE_LIMIT = 50_000
 _MISS = object()
+#: What :func:`_parse_miss` returns for a value that does not parse.
+_INVALID = object()
+
+
+def _parse_miss(function: Callable[[Any], Any], cache: dict[Any, Any] | None, value: Any) -> Any:
+    """Parse a value the cache lacks and remember the result; ``_INVALID`` if it fails.
+
+    Only successes are cached (see :func:`construct_valid`); the cache is emptied
+    when full rather than evicted entry by entry, which is cheaper and enough for
+    columns whose values repeat.
+    """
+    try:
+        result = function(value)
+    except values.ValueProblem:
+        return _INVALID
+    if cache is not None:
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[value] = result
+    return result
+
+
 _RECORD_TYPES = ("case", "tracing_request")
 _Step = tuple[Callable[[Any], Any], dict[Any, Any] | None]
 _STEPS: dict[str, dict[str, _Step]] = {}
@@ -247,20 +269,12 @@ def construct_valid(row: dict[str, Any], order: values.DateOrder = "dmy") -> Rec
         if value is None or value == "":
             continue
         function, cache = step
-        if cache is not None and value.__class__ is str:
-            result = cache.get(value, _MISS)
-            if result is _MISS:
-                try:
-                    result = function(value)
-                except values.ValueProblem:
-                    return None
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                cache[value] = result
-        else:
-            try:
-                result = function(value)
-            except values.ValueProblem:
+        if value.__class__ is not str:
+            cache = None
+        result = _MISS if cache is None else cache.get(value, _MISS)
+        if result is _MISS:
+            result = _parse_miss(function, cache, value)
+            if result is _INVALID:
                 return None
         if result is not None:
             parsed[column] = result
@@ -305,29 +319,18 @@ class RenamedRows:
             if value.__class__ is str:
                 if not value:
                     continue
-                if cache is not None:
-                    result = cache.get(value, _MISS)
-                    if result is _MISS:
-                        if value.isspace():
-                            continue
-                        try:
-                            result = function(value)
-                        except values.ValueProblem:
-                            return None
-                        if len(cache) >= _CACHE_LIMIT:
-                            cache.clear()
-                        cache[value] = result
-                else:
-                    try:
-                        result = function(value)
-                    except values.ValueProblem:
+                result = _MISS if cache is None else cache.get(value, _MISS)
+                if result is _MISS:
+                    if cache is not None and value.isspace():
+                        continue
+                    result = _parse_miss(function, cache, value)
+                    if result is _INVALID:
                         return None
             elif value is None or value == "" or (isinstance(value, str) and value.isspace()):
                 continue
             else:
-                try:
-                    result = function(value)
-                except values.ValueProblem:
+                result = _parse_miss(function, None, value)
+                if result is _INVALID:
                     return None
             if result is not None:
                 parsed[column] = result
@@ -344,14 +347,9 @@ class RenamedRows:
                 cache = None
             result = _MISS if cache is None else cache.get(given, _MISS)
             if result is _MISS:
-                try:
-                    result = function(given)
-                except values.ValueProblem:
+                result = _parse_miss(function, cache, given)
+                if result is _INVALID:
                     return None
-                if cache is not None:
-                    if len(cache) >= _CACHE_LIMIT:
-                        cache.clear()
-                    cache[given] = result
             if result is not None:
                 parsed["agency"] = result
         return _finish(parsed)

@@ -631,6 +631,14 @@ def prepare_records(
     for row in rows:
         row["name_rare"] = freqs.rare(row["name_all"])
         row["block_keys"] = block_keys(row)
+    return prepared_frame(rows)
+
+
+def prepared_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Prepared rows as a frame with the prepared columns' types, in their order.
+
+    Shared with the Spark engine's workers, so both engines type the table alike.
+    """
     out = pd.DataFrame(rows, columns=list(PREPARED_COLUMNS))
     out["by_lo"] = out["by_lo"].astype("Int64")
     out["by_hi"] = out["by_hi"].astype("Int64")

@@ -45,14 +45,10 @@ def _prepared_schema() -> Any:
 
 
 def _first_pass(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    from kinlink.matching.prepare import PREPARED_COLUMNS, _as_records, prepare_row
+    from kinlink.matching.prepare import _as_records, prepare_row, prepared_frame
 
     for batch in batches:
-        rows = [prepare_row(r) for r in _as_records(batch)]
-        out = pd.DataFrame(rows, columns=list(PREPARED_COLUMNS))
-        out["by_lo"] = out["by_lo"].astype("Int64")
-        out["by_hi"] = out["by_hi"].astype("Int64")
-        out["consent"] = out["consent"].astype(bool)
+        out = prepared_frame(prepare_row(r) for r in _as_records(batch))
         out["name_rare"] = [[] for _ in range(len(out))]
         out["block_keys"] = [[] for _ in range(len(out))]
         yield out
