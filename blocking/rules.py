@@ -181,3 +181,186 @@ def block_keys(row: Row, rules: Iterable[BlockingRule] = DEFAULT_RULES) -> list[
         prefix = rule.code + ":"
         out.extend(sorted({prefix + k for k in rule.keys(row)}))
     return out
+
+
+_Tokens = tuple[str, ...]
+
+
+class DefaultKeys:
+    """:func:`block_keys` with the default rules, for many prepared records at once.
+
+    The same keys as ``block_keys(row)`` (tested against it), built from caches of the
+    pieces that repeat across records: birth buckets; the keys of a name (rules c, d);
+    of a name, sex and birth buckets (rules i, j) and, below those, of one phonetic key
+    or key pair in some birth buckets; of a given name in birth buckets (b); of a name
+    and places (e); of places (h). Names and places are Zipf-distributed, so most
+    records hit, and records share one string object per cached key: a million records
+    carry 150 million keys, far fewer distinct ones.
+
+    One instance per batch: the caches grow with the batch's distinct values and are
+    freed with the instance.
+    """
+
+    def __init__(self) -> None:
+        from kinlink.matching.prepare import token_keys
+
+        self._token_keys = token_keys
+        self._buckets: dict[tuple[Any, Any], _Tokens] = {}
+        self._pairs: dict[tuple[str, str], _Tokens] = {}
+        self._names: dict[_Tokens, tuple[list[str], list[str], _Tokens]] = {}
+        self._pair_buckets: dict[_Tokens, dict[tuple[str, ...], _Tokens]] = {}
+        self._i: dict[tuple[_Tokens, str, _Tokens], list[str]] = {}
+        self._j: dict[tuple[_Tokens, _Tokens], list[str]] = {}
+        self._in_buckets: dict[tuple[str, str, _Tokens], dict[str, _Tokens]] = {}
+        self._given: dict[tuple[_Tokens, _Tokens], list[str]] = {}
+        self._name_place: dict[_Tokens, dict[str, _Tokens]] = {}
+        self._relatives: dict[tuple[Any, ...], list[str]] = {}
+        self._place_pairs: dict[_Tokens, list[str]] = {}
+
+    def _birth_buckets(self, lo: Any, hi: Any) -> _Tokens:
+        key = (lo, hi)
+        out = self._buckets.get(key)
+        if out is None:
+            out = self._buckets[key] = tuple(_birth_buckets({"by_lo": lo, "by_hi": hi}))
+        return out
+
+    def _pair_keys(self, a: str, b: str) -> _Tokens:
+        """Rule d's keys of one token pair (a < b), prefixed, without duplicates."""
+        out = self._pairs.get((a, b))
+        if out is None:
+            seen: dict[str, None] = {}
+            for ka in self._token_keys(a):
+                for kb in self._token_keys(b):
+                    seen[f"d:{ka}|{kb}" if ka <= kb else f"d:{kb}|{ka}"] = None
+            out = self._pairs[(a, b)] = tuple(seen)
+        return out
+
+    def _name(self, name_all: _Tokens) -> tuple[list[str], list[str], _Tokens]:
+        """Rules c and d of a name, each sorted, and its distinct tokens, sorted."""
+        out = self._names.get(name_all)
+        if out is None:
+            tokens = tuple(sorted(set(name_all)))
+            pairs = list(combinations(tokens, 2))
+            d_keys: set[str] = set()
+            for a, b in pairs:
+                d_keys.update(self._pair_keys(a, b))
+            c_keys = sorted({f"c:{a}|{b}" for a, b in pairs})
+            out = self._names[name_all] = (c_keys, sorted(d_keys), tokens)
+        return out
+
+    def _with_buckets(
+        self, keys: Iterable[str], buckets: _Tokens, code: str, cut: int, suffix: str
+    ) -> list[str]:
+        """``code + key[cut:] + suffix + ":" + bucket`` for each key and bucket, sorted.
+
+        Cached per (code, suffix, buckets), then per key: the keys are strings of the
+        prepared columns or of ``_pair_keys``, whose hashes Python keeps.
+        """
+        out: list[str] = []
+        cache = self._in_buckets.get((code, suffix, buckets))
+        if cache is None:
+            cache = self._in_buckets[(code, suffix, buckets)] = {}
+        for key in keys:
+            part = cache.get(key)
+            if part is None:
+                stem = code + key[cut:] + suffix
+                part = cache[key] = tuple([f"{stem}:{b}" for b in buckets])
+            out += part
+        out.sort()  # nearly sorted already: keys and buckets come sorted
+        return out
+
+    def _name_birth(self, name_all: _Tokens, buckets: _Tokens) -> list[str]:
+        """Rule j of a name in some birth buckets, sorted."""
+        key = (name_all, buckets)
+        out = self._j.get(key)
+        if out is None:
+            cache = self._pair_buckets.get(buckets)
+            if cache is None:
+                cache = self._pair_buckets[buckets] = {}
+            keys: list[str] = []
+            for pair in combinations(self._name(name_all)[2], 2):
+                part = cache.get(pair)
+                if part is None:
+                    # "d:ka|kb" -> "j:ka|kb:bucket", sorted within the pair
+                    part = cache[pair] = tuple(
+                        sorted(f"j{k[1:]}:{b}" for k in self._pair_keys(*pair) for b in buckets)
+                    )
+                keys += part
+            # Sorted runs, one per pair: dict.fromkeys drops repeats and keeps the runs.
+            out = self._j[key] = sorted(dict.fromkeys(keys))
+        return out
+
+    def _keys_sex_birth(self, name_keys: _Tokens, sex: str, buckets: _Tokens) -> list[str]:
+        """Rule i of a name's keys with its sex and birth buckets, sorted."""
+        key = (name_keys, sex, buckets)
+        out = self._i.get(key)
+        if out is None:
+            out = self._i[key] = self._with_buckets(name_keys, buckets, "i:", 0, ":" + sex)
+        return out
+
+    def keys(
+        self,
+        *,
+        ids: Iterable[str],
+        phones: Iterable[str],
+        given_keys: _Tokens,
+        name_all: _Tokens,
+        name_keys: _Tokens,
+        sex: str | None,
+        by_lo: Any,
+        by_hi: Any,
+        mother_first: str | None,
+        father_first: str | None,
+        place_tokens: _Tokens,
+        dob: str | None,
+    ) -> list[str]:
+        """``block_keys(row)`` of a prepared record given as its fields (lists as tuples)."""
+        buckets = self._birth_buckets(by_lo, by_hi)
+        out = sorted({"a:" + k for k in _ids({"ids": ids, "phones": phones})})
+        # b: given-name keys x birth buckets
+        cache_key: Any = (given_keys, buckets)
+        part = self._given.get(cache_key)
+        if part is None:
+            part = self._given[cache_key] = sorted(
+                {f"b:{k}:{bucket}" for k in given_keys for bucket in buckets}
+            )
+        out += part
+        c_keys, d_keys, _ = self._name(name_all)
+        out += c_keys
+        out += d_keys
+        # e: name token x place token
+        places = place_tokens[:4]
+        if places:
+            cache = self._name_place.get(places)
+            if cache is None:
+                cache = self._name_place[places] = {}
+            e_keys: list[str] = []
+            for tok in name_all:
+                tok_part = cache.get(tok)
+                if tok_part is None:
+                    tok_part = cache[tok] = tuple([f"e:{tok}:{place}" for place in places])
+                e_keys += tok_part
+            out += sorted(set(e_keys))
+        # f: a parent's first name x birth buckets
+        cache_key = (mother_first, father_first, buckets)
+        part = self._relatives.get(cache_key)
+        if part is None:
+            firsts = {t for t in (mother_first, father_first) if t is not None}
+            part = self._relatives[cache_key] = sorted(
+                {f"f:{tok}:{bucket}" for tok in firsts for bucket in buckets}
+            )
+        out += part
+        if dob:
+            out.append(f"g:{dob}:{sex or '?'}")
+        # h: place pairs
+        places = place_tokens[:5]
+        part = self._place_pairs.get(places)
+        if part is None:
+            part = self._place_pairs[places] = sorted(
+                {"h:" + k for k in _place_pair({"place_tokens": places})}
+            )
+        out += part
+        if buckets:
+            out += self._keys_sex_birth(name_keys, sex or "?", buckets)
+            out += self._name_birth(name_all, buckets)
+        return out

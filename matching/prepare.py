@@ -13,6 +13,7 @@ Missing columns are treated as empty, so FEBRL-shaped inputs mapped to v1 work t
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
 from collections import Counter
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.core.dtypes.cast import maybe_box_native
 
 from kinlink import phonetics
 from kinlink.ingest.columns import RECORD_COLUMNS
@@ -183,6 +186,7 @@ def lineage(text: str | None) -> tuple[str, ...]:
 _CASED = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
+@lru_cache(maxsize=1 << 16)
 def _is_capitals(word: str) -> bool:
     """A written word in capitals (``KAMBALE``): the family part in DRC/Ukrainian forms."""
     letters = _CASED.findall(word)
@@ -227,10 +231,12 @@ _SLAVIC_FAMILY = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def _known_given(word: str) -> bool:
     return phonetics.nicknames.is_known(phonetics.canonical_token(word))
 
 
+@lru_cache(maxsize=1 << 16)
 def _slavic_family(word: str) -> bool:
     letters = "".join(c for c in phonetics.romanize(word).lower() if c.isalpha())
     return len(letters) >= 4 and bool(_SLAVIC_FAMILY.search(letters)) and not _known_given(word)
@@ -267,9 +273,16 @@ def _given(row: Mapping[str, Any]) -> list[str]:
     (agencies that fill the structured fields), and the given name of each
     alternative writing in ``name_other`` (a Latin rendering of a native-script name).
     """
+    return _given_of(
+        _clean(row.get("name")), _clean(row.get("name_first")), _clean(row.get("name_other"))
+    )
+
+
+def _given_of(name: str | None, first: str | None, other: str | None) -> list[str]:
+    """:func:`_given` of the cleaned ``name``, ``name_first`` and ``name_other``."""
     out: list[str] = []
-    sources = [_clean(row.get("name")), _clean(row.get("name_first"))]
-    sources += _split_multi(_clean(row.get("name_other")))
+    sources = [name, first]
+    sources += _split_multi(other)
     for i, text in enumerate(sources):
         if i == 1 and text:
             toks = encode(text).tokens
@@ -345,7 +358,8 @@ def birth_interval(
     except ValueError:
         age_value = None
     reg = parse_date(registration_date)
-    if age_value is None or reg is None or age_value < 0 or age_value > 120:
+    # "nan" and "inf" parse as floats but are no age (not (0 <= nan <= 120) is true).
+    if age_value is None or reg is None or not 0 <= age_value <= 120:
         return None, None
     lo = reg[0] - int(age_value) - 1
     hi = reg[0] - int(age_value)
@@ -356,17 +370,7 @@ def birth_interval(
 
 
 def _ids(row: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    values: list[str] = []
-    types: list[str] = []
-    for column, kind in _ID_COLUMNS.items():
-        raw = _clean(row.get(column))
-        if raw is None:
-            continue
-        norm = _NON_ALNUM.sub("", raw).upper()
-        if norm:
-            values.append(f"{kind}:{norm}")
-            types.append(kind)
-    return values, types
+    return _ids_of(_id_value(_clean(row.get(c))) for c in _ID_COLUMNS)
 
 
 @lru_cache(maxsize=200_000)
@@ -431,14 +435,14 @@ def _relation_slot(relation: str | None) -> str:
 
 
 def _merge(*names: _Name) -> _Name:
-    tokens: list[str] = []
-    keys: set[str] = set()
-    for name in names:
-        for tok in name.tokens:
-            if tok not in tokens:
-                tokens.append(tok)
-        keys |= name.keys
-    return _Name(tuple(tokens), frozenset(keys))
+    """Tokens in order without repeats, and the union of keys, of several names."""
+    filled = [name for name in names if name.tokens or name.keys]
+    if not filled:
+        return _EMPTY
+    if len(filled) == 1:
+        return filled[0]
+    tokens = tuple(dict.fromkeys([tok for name in filled for tok in name.tokens]))
+    return _Name(tokens, filled[0].keys.union(*[name.keys for name in filled[1:]]))
 
 
 def _joined(row: Mapping[str, Any]) -> str | None:
@@ -447,31 +451,48 @@ def _joined(row: Mapping[str, Any]) -> str | None:
 
 
 def _split_multi(text: str | None) -> list[str]:
+    if not text:
+        return []
     return [part for part in (text or "").split(";") if part.strip()]
 
 
-def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Prepared columns of one record (without ``name_rare`` and ``block_keys``).
+# The prepared columns come in groups, each a function of a few cleaned fields (the
+# ``_*_part`` functions below, each returning a tuple of its columns' values, lists as
+# tuples). ``prepare_row`` calls them once per record; ``prepare_records`` calls them
+# once per distinct combination of their fields, which repeat a lot across records.
 
-    Used both for whole frames and for the single new record of the real-time path,
-    so the two can never disagree.
-    """
-    get = row.get
-    record_type = _clean(get("record_type")) or "case"
+#: Columns of :func:`_name_part`, in the order of its tuple.
+_NAME_PART = (
+    "name_tokens",
+    "name_all",
+    "name_sorted",
+    "name_keys",
+    "given",
+    "given_first",
+    "given_keys",
+    "rest_tokens",
+    "rest_keys",
+    "rest_sorted",
+    "lineage",
+)
+_NAME_FIELDS = ("name", "name_first", "name_middle", "name_last", "name_nickname", "name_other")
+
+
+def _name_part(
+    name: str | None,
+    first: str | None,
+    middle: str | None,
+    last: str | None,
+    nickname: str | None,
+    other: str | None,
+) -> tuple[Any, ...]:
+    """The child's name columns (see ``_NAME_PART``) from the cleaned name fields."""
     # The child's name: the full name as written plus the structured parts, so a
     # record with only name_first/name_last (FEBRL, some agencies) still has tokens.
-    main = _merge(
-        encode(_clean(get("name"))),
-        encode(_clean(get("name_first"))),
-        encode(_clean(get("name_middle"))),
-        encode(_clean(get("name_last"))),
-    )
-    alt = _merge(
-        encode(_clean(get("name_nickname"))),
-        *(encode(part) for part in _split_multi(_clean(get("name_other")))),
-    )
+    main = _merge(encode(name), encode(first), encode(middle), encode(last))
+    alt = _merge(encode(nickname), *(encode(part) for part in _split_multi(other)))
     every = _merge(main, alt)
-    given = _given(row)
+    given = _given_of(name, first, other)
     given_keys: set[str] = set()
     for tok in given:
         given_keys |= token_keys(tok)
@@ -480,27 +501,91 @@ def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
     rest_keys: set[str] = set()
     for tok in rest:
         rest_keys |= token_keys(tok)
+    joined = " ".join(p for p in (first, middle, last) if p) or None
+    return (
+        main.tokens,
+        every.tokens,
+        " ".join(sorted(main.tokens)) or None,
+        tuple(sorted(every.keys)),
+        tuple(given),
+        given[0] if given else None,
+        tuple(sorted(given_keys)),
+        tuple(rest),
+        tuple(sorted(rest_keys)),
+        " ".join(sorted(t for t in main.tokens if t not in given)) or None,
+        lineage(name or joined),
+    )
 
-    # Relatives: the inquirer of a tracing request is the relative named by
-    # inquirer_relation, so their name fills that slot (and is compared with the
-    # case's mother/father/caregiver accordingly).
-    slots = {
-        "mother": encode(_clean(get("mother_name"))),
-        "father": encode(_clean(get("father_name"))),
-        "caregiver": encode(_clean(get("caregiver_name"))),
-    }
-    inquirer = encode(_clean(get("inquirer_name")))
+
+_RELATIVES_PART = (
+    "mother_tokens",
+    "mother_keys",
+    "father_tokens",
+    "father_keys",
+    "father_given",
+    "caregiver_tokens",
+    "relatives_tokens",
+    "relatives_keys",
+)
+_RELATIVES_FIELDS = (
+    "mother_name",
+    "father_name",
+    "caregiver_name",
+    "inquirer_name",
+    "inquirer_relation",
+)
+
+
+def _relatives_part(
+    mother: str | None,
+    father: str | None,
+    caregiver: str | None,
+    inquirer_name: str | None,
+    inquirer_relation: str | None,
+) -> tuple[Any, ...]:
+    """The relatives' columns (see ``_RELATIVES_PART``) from the cleaned fields.
+
+    The inquirer of a tracing request is the relative named by inquirer_relation, so
+    their name fills that slot (and is compared with the case's mother/father/caregiver
+    accordingly).
+    """
+    slots = {"mother": encode(mother), "father": encode(father), "caregiver": encode(caregiver)}
+    inquirer = encode(inquirer_name)
     if inquirer.tokens:
-        slot = _relation_slot(_clean(get("inquirer_relation")))
+        slot = _relation_slot(inquirer_relation)
         slots[slot] = _merge(slots[slot], inquirer)
     relatives = _merge(*slots.values())
+    return (
+        slots["mother"].tokens,
+        tuple(sorted(slots["mother"].keys)),
+        slots["father"].tokens,
+        tuple(sorted(slots["father"].keys)),
+        slots["father"].tokens[0] if slots["father"].tokens else None,
+        slots["caregiver"].tokens,
+        relatives.tokens,
+        tuple(sorted(relatives.keys)),
+    )
 
-    places = [_place(_clean(get(col))) for col in _LOCATION_COLUMNS]
+
+_PLACE_PART = ("place_tokens", "place_keys", "origin")
+
+
+def _place_part(origin: str | None, separation: str | None, current: str | None) -> tuple[Any, ...]:
+    """The place columns (see ``_PLACE_PART``) from the cleaned location fields."""
+    places = [_place(origin), _place(separation), _place(current)]
     place = _merge(*places)
-    origin = " ".join(places[0].tokens) or None
+    return place.tokens, tuple(sorted(place.keys)), " ".join(places[0].tokens) or None
 
-    dob_text = _clean(get("date_of_birth"))
-    dob_text = _drop_placeholder_day(dob_text, _clean(get("estimated")))
+
+_BIRTH_PART = ("dob", "dob_ym", "by_lo", "by_hi")
+_BIRTH_FIELDS = ("date_of_birth", "estimated", "age", "registration_date")
+
+
+def _birth_part(
+    dob_text: str | None, estimated: str | None, age: str | None, registration: str | None
+) -> tuple[Any, ...]:
+    """The birth columns (see ``_BIRTH_PART``) from the cleaned fields."""
+    dob_text = _drop_placeholder_day(dob_text, estimated)
     parsed = parse_date(dob_text)
     dob = dob_ym = None
     if parsed is not None:
@@ -509,68 +594,82 @@ def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
             dob_ym = f"{y:04d}-{m:02d}"
             if d is not None:
                 dob = f"{y:04d}-{m:02d}-{d:02d}"
-    by_lo, by_hi = birth_interval(
-        dob_text, _clean(get("age")), _clean(get("registration_date")), _clean(get("estimated"))
-    )
-    sep = parse_date(_clean(get("date_of_separation")))
-    sep_date = f"{sep[0]:04d}-{sep[1]:02d}-{sep[2]:02d}" if sep and sep[1] and sep[2] else None
+    by_lo, by_hi = birth_interval(dob_text, age, registration, estimated)
+    return dob, dob_ym, by_lo, by_hi
 
-    ids, id_types = _ids(row)
-    phones = sorted(
-        {
-            p
-            for p in (
-                normalise_phone(_clean(get("telephone"))),
-                normalise_phone(_clean(get("inquirer_telephone"))),
-            )
-            if p
-        }
+
+def _sep_date(text: str | None) -> str | None:
+    sep = parse_date(text)
+    return f"{sep[0]:04d}-{sep[1]:02d}-{sep[2]:02d}" if sep and sep[1] and sep[2] else None
+
+
+def _id_value(raw: str | None) -> str | None:
+    """An identifier's comparison form (alphanumerics, upper case), or None."""
+    if raw is None:
+        return None
+    return _NON_ALNUM.sub("", raw).upper() or None
+
+
+def _ids_of(values: Iterable[str | None]) -> tuple[list[str], list[str]]:
+    """``ids`` and ``id_types`` from the normalised ``_ID_COLUMNS`` values, in order."""
+    ids: list[str] = []
+    types: list[str] = []
+    for kind, norm in zip(_ID_COLUMNS.values(), values, strict=True):
+        if norm:
+            ids.append(f"{kind}:{norm}")
+            types.append(kind)
+    return ids, types
+
+
+def _phones(telephone: str | None, inquirer_telephone: str | None) -> list[str]:
+    return sorted(
+        {p for p in (normalise_phone(telephone), normalise_phone(inquirer_telephone)) if p}
     )
-    sex = (_clean(get("sex")) or "").lower()
-    sex = (
+
+
+def _sex(text: str | None) -> str | None:
+    sex = (text or "").lower()
+    return (
         {"m": "male", "f": "female"}.get(sex, sex) if sex in {"m", "f", "male", "female"} else None
     )
-    consent = (_clean(get("consent_for_tracing")) or "").lower() not in {"false", "0", "no", "n"}
-    nationality = _nationality(_clean(get("nationality")))
 
-    return {
+
+def _consent(text: str | None) -> bool:
+    return (text or "").lower() not in {"false", "0", "no", "n"}
+
+
+def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Prepared columns of one record (without ``name_rare`` and ``block_keys``).
+
+    Used for the single new record of the real-time path and by the Spark workers;
+    :func:`prepare_records` computes the same values (tested) with caches per
+    distinct field combination.
+    """
+    get = row.get
+    out: dict[str, Any] = {
         "record_id": str(get("record_id")),
-        "record_type": record_type,
+        "record_type": _clean(get("record_type")) or "case",
         "agency": _clean(get("agency")),
-        "consent": consent,
-        "name_tokens": list(main.tokens),
-        "name_all": list(every.tokens),
-        "name_sorted": " ".join(sorted(main.tokens)) or None,
-        "name_keys": sorted(every.keys),
-        "given": given,
-        "given_first": given[0] if given else None,
-        "given_keys": sorted(given_keys),
-        "rest_tokens": rest,
-        "rest_keys": sorted(rest_keys),
-        "rest_sorted": " ".join(sorted(t for t in main.tokens if t not in given)) or None,
-        "sex": sex,
-        "dob": dob,
-        "dob_ym": dob_ym,
-        "by_lo": by_lo,
-        "by_hi": by_hi,
-        "mother_tokens": list(slots["mother"].tokens),
-        "mother_keys": sorted(slots["mother"].keys),
-        "father_tokens": list(slots["father"].tokens),
-        "father_keys": sorted(slots["father"].keys),
-        "father_given": slots["father"].tokens[0] if slots["father"].tokens else None,
-        "lineage": list(lineage(_clean(get("name")) or _joined(row))),
-        "caregiver_tokens": list(slots["caregiver"].tokens),
-        "relatives_tokens": list(relatives.tokens),
-        "relatives_keys": sorted(relatives.keys),
-        "place_tokens": list(place.tokens),
-        "place_keys": sorted(place.keys),
-        "origin": origin,
-        "sep_date": sep_date,
-        "ids": ids,
-        "id_types": id_types,
-        "phones": phones,
-        "nationality": nationality,
+        "consent": _consent(_clean(get("consent_for_tracing"))),
     }
+    for groups, part in (
+        (_NAME_PART, _name_part(*(_clean(get(c)) for c in _NAME_FIELDS))),
+        (_RELATIVES_PART, _relatives_part(*(_clean(get(c)) for c in _RELATIVES_FIELDS))),
+        (_PLACE_PART, _place_part(*(_clean(get(c)) for c in _LOCATION_COLUMNS))),
+        (_BIRTH_PART, _birth_part(*(_clean(get(c)) for c in _BIRTH_FIELDS))),
+    ):
+        for column, value in zip(groups, part, strict=True):
+            out[column] = list(value) if isinstance(value, tuple) else value
+    out["sep_date"] = _sep_date(_clean(get("date_of_separation")))
+    out["ids"], out["id_types"] = _ids_of(_id_value(_clean(get(c))) for c in _ID_COLUMNS)
+    out["phones"] = _phones(_clean(get("telephone")), _clean(get("inquirer_telephone")))
+    out["sex"] = _sex(_clean(get("sex")))
+    out["nationality"] = _nationality(_clean(get("nationality")))
+    return {column: out[column] for column in _ROW_COLUMNS}
+
+
+#: prepare_row's keys: every prepared column but the two of the second pass.
+_ROW_COLUMNS = tuple(c for c in PREPARED_COLUMNS if c not in ("name_rare", "block_keys"))
 
 
 class TokenFrequencies:
@@ -614,6 +713,206 @@ def prepare_records(
 
     ``token_frequencies`` defaults to the frame's own; pass the stored records' counts
     when preparing a few new records against a large store.
+
+    The same table as :func:`prepare_row` and :func:`kinlink.blocking.rules.block_keys`
+    row by row (see :func:`_prepare_records_by_row`; tested), computed column-wise:
+    each group of columns once per distinct combination of the fields it reads (names,
+    places and dates repeat a lot), blocking keys from caches of their pieces.
+
+    Treat the table as read-only: rows with the same field values share their list
+    objects (a million records would otherwise hold some twenty million small lists).
+    """
+    if frame.columns.has_duplicates or len(frame) == 0:  # the row path types these alike
+        return _prepare_records_by_row(frame, token_frequencies, progress)
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # many small acyclic objects: see kinlink.phonetics.encode_names
+    try:
+        return _prepare_columns(frame, token_frequencies, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _prepare_columns(
+    frame: pd.DataFrame, token_frequencies: TokenFrequencies | None, progress: bool
+) -> pd.DataFrame:
+    from kinlink.blocking.rules import DefaultKeys
+
+    n = len(frame)
+    field = {
+        c: _clean_column(frame[c]) if c in frame.columns else [None] * n for c in RECORD_COLUMNS
+    }
+    out: dict[str, Any] = {
+        "record_id": [str(v) for v in _raw_column(frame, "record_id", n)],
+        "record_type": [t or "case" for t in field["record_type"]],
+        "agency": field["agency"],
+        "consent": _distinct(_consent, [field["consent_for_tracing"]], single=True),
+    }
+    # Each group once per distinct combination of its fields; rows holding the same
+    # combination share its values (lists included, hence "read-only" below).
+    tuples: dict[str, Any] = {}
+    for fn, fields, columns in (
+        (_name_part, _NAME_FIELDS, _NAME_PART),
+        (_relatives_part, _RELATIVES_FIELDS, _RELATIVES_PART),
+        (_place_part, _LOCATION_COLUMNS, _PLACE_PART),
+        (_birth_part, _BIRTH_FIELDS, _BIRTH_PART),
+    ):
+        parts = _distinct(
+            _with_lists(fn),
+            [field[c] for c in fields],
+            progress=progress and fn is _name_part,
+            total=n,
+        )
+        for i, column in enumerate(columns):
+            out[column] = [part[1][i] for part in parts]
+            if column in _KEY_INPUTS:
+                tuples[column] = [part[0][i] for part in parts]
+        del parts
+    out["sep_date"] = _distinct(_sep_date, [field["date_of_separation"]], single=True)
+    id_values = [_distinct(_id_value, [field[c]], single=True) for c in _ID_COLUMNS]
+    ids = _distinct(lambda *v: _ids_of(v), id_values)
+    out["ids"] = [i for i, _ in ids]
+    out["id_types"] = [t for _, t in ids]
+    del ids, id_values
+    phones = [_distinct(normalise_phone, [field[c]], single=True) for c in _PHONE_COLUMNS]
+    out["phones"] = _distinct(lambda a, b: sorted({p for p in (a, b) if p}), phones)
+    del phones
+    out["sex"] = _distinct(_sex, [field["sex"]], single=True)
+    out["nationality"] = _distinct(_nationality, [field["nationality"]], single=True)
+    del field
+
+    name_all = tuples["name_all"]
+    freqs = token_frequencies or TokenFrequencies.from_token_lists(name_all)
+    out["name_rare"] = _distinct(lambda tokens: freqs.rare(tokens), [name_all], single=True)
+    keys = DefaultKeys().keys
+    out["block_keys"] = [
+        keys(
+            ids=i,
+            phones=p,
+            given_keys=gk,
+            name_all=na,
+            name_keys=nk,
+            sex=sx,
+            by_lo=lo,
+            by_hi=hi,
+            mother_first=mt[0] if mt else None,
+            father_first=ft[0] if ft else None,
+            place_tokens=pt,
+            dob=db,
+        )
+        for i, p, gk, na, nk, sx, lo, hi, mt, ft, pt, db in zip(
+            out["ids"],
+            out["phones"],
+            tuples["given_keys"],
+            name_all,
+            tuples["name_keys"],
+            out["sex"],
+            out["by_lo"],
+            out["by_hi"],
+            tuples["mother_tokens"],
+            tuples["father_tokens"],
+            tuples["place_tokens"],
+            out["dob"],
+            strict=True,
+        )
+    ]
+    del keys, tuples, name_all
+    arrays: dict[str, Any] = {}
+    for column in PREPARED_COLUMNS:  # one column at a time: the lists go as they are copied
+        values = out.pop(column)
+        if column in ("by_lo", "by_hi"):
+            arrays[column] = pd.array(values, dtype="Int64")
+        elif column == "consent":
+            arrays[column] = np.fromiter(values, dtype=bool, count=n)
+        else:
+            arrays[column] = np.fromiter(values, dtype=object, count=n)
+        del values
+    return _typed(pd.DataFrame(arrays, columns=list(PREPARED_COLUMNS)))
+
+
+#: Group columns that blocking keys are computed from (as tuples: cache keys).
+_KEY_INPUTS = (
+    "name_all",
+    "name_keys",
+    "given_keys",
+    "mother_tokens",
+    "father_tokens",
+    "place_tokens",
+)
+_PHONE_COLUMNS = ("telephone", "inquirer_telephone")
+
+
+def _with_lists(fn: Any) -> Any:
+    """``fn`` returning (its tuple, the same with each tuple in it as a list)."""
+
+    def both(*args: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        part = fn(*args)
+        return part, tuple([list(v) if isinstance(v, tuple) else v for v in part])
+
+    return both
+
+
+def _raw_column(frame: pd.DataFrame, column: str, n: int) -> list[Any]:
+    """A column's values as ``_as_records`` hands them to ``prepare_row``."""
+    if column not in frame.columns:
+        return [None] * n
+    series = frame[column]
+    values = series.astype(object).where(series.notna(), None).tolist()
+    return [v if v is None or type(v) is str else maybe_box_native(v) for v in values]
+
+
+def _clean_column(series: pd.Series) -> list[str | None]:
+    """``_clean`` of every value of a column, as ``prepare_row`` sees them."""
+    values = series.astype(object).where(series.notna(), None).to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # Only strings (and None): clean each distinct value once.
+        codes, uniques = pd.factorize(values)
+        cleaned = np.empty(len(uniques) + 1, dtype=object)
+        cleaned[:-1] = [_clean(u) for u in uniques]
+        cleaned[-1] = None  # code -1: None
+        return cleaned[codes].tolist()
+    return [_clean(v if v is None or type(v) is str else maybe_box_native(v)) for v in values]
+
+
+def _distinct(
+    fn: Any,
+    columns: list[list[Any]],
+    *,
+    single: bool = False,
+    progress: bool = False,
+    total: int = 0,
+) -> list[Any]:
+    """``fn`` of each row's values of ``columns``, called once per distinct combination."""
+    cache: dict[Any, Any] = {}
+    keys: Iterable[Any] = columns[0] if single else zip(*columns, strict=True)
+    if progress:
+        from tqdm import tqdm
+
+        keys = tqdm(keys, desc="prepare", unit="rec", mininterval=1.0, disable=None, total=total)
+    out = []
+    append = out.append
+    get = cache.get
+    for key in keys:
+        value = get(key, _MISSING)
+        if value is _MISSING:
+            value = cache[key] = fn(key) if single else fn(*key)
+        append(value)
+    return out
+
+
+_MISSING = object()
+
+
+def _prepare_records_by_row(
+    frame: pd.DataFrame,
+    token_frequencies: TokenFrequencies | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """:func:`prepare_records` the straightforward way: ``prepare_row`` per record.
+
+    The reference the column-wise path is tested against (and the path for frames
+    with duplicate column names, whose reading ``to_dict`` decides).
     """
     from kinlink.blocking.rules import block_keys
 
@@ -639,7 +938,10 @@ def prepared_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
     Shared with the Spark engine's workers, so both engines type the table alike.
     """
-    out = pd.DataFrame(rows, columns=list(PREPARED_COLUMNS))
+    return _typed(pd.DataFrame(rows, columns=list(PREPARED_COLUMNS)))
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
     out["by_lo"] = out["by_lo"].astype("Int64")
     out["by_hi"] = out["by_hi"].astype("Int64")
     out["consent"] = out["consent"].astype(bool)

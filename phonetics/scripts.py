@@ -9,6 +9,8 @@ Detection works on code-point ranges, which is fast, total and needs no data.
 from __future__ import annotations
 
 import bisect
+import functools
+import re
 import unicodedata
 
 # (start, end_inclusive, script). Sorted by start. Only the scripts that need
@@ -75,6 +77,22 @@ def char_script(ch: str) -> str:
 
 def detect_script(token: str) -> str:
     """Dominant script of a token (most letters); ``"Common"`` if it has no letters."""
+    if type(token) is str:
+        return _detect_script_cached(token)
+    return _detect_script(token)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _detect_script_cached(token: str) -> str:
+    if token.isascii():  # what char_script says of each ASCII character, at once
+        return "Latin" if _ASCII_LETTER.search(token) else COMMON
+    return _detect_script(token)
+
+
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _detect_script(token: str) -> str:
     counts: dict[str, int] = {}
     for ch in token:
         s = char_script(ch)

@@ -10,6 +10,7 @@ father's given name in a tracing request, instead of only whole names.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -75,6 +76,14 @@ def split_name(text: str, convention: str | None = None) -> NameStructure:
     """
     if not isinstance(text, str):
         raise TypeError("split_name() expects str")
+    if convention is not None and type(convention) is not str:
+        return _split_name.__wrapped__(text, convention)
+    return _split_name(text, convention)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _split_name(text: str, convention: str | None) -> NameStructure:
+    """:func:`split_name`, cached (names repeat; the result is immutable)."""
     tokens = name_tokens(text)
     if not tokens:
         return NameStructure((), "unknown", None, None, None, None)

@@ -22,6 +22,12 @@ def test_birth_interval_exact_and_estimated():
     assert birth_interval(None, None, "2023-05-01", None) == (None, None)
 
 
+def test_birth_interval_ignores_non_numbers_that_parse_as_floats():
+    # float("nan") and float("inf") succeed; neither is an age (int(nan) used to raise).
+    for text in ("nan", "NaN", "inf", "-inf", "1e999"):
+        assert birth_interval(None, text, "2023-05-01", "true") == (None, None)
+
+
 def test_phone_forms_agree():
     assert normalise_phone("+256 772 123456") == normalise_phone("0772123456")
     assert normalise_phone("00256772123456") == normalise_phone("0772 123 456")
