@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kinlink.blocking.rules import MAX_BLOCK_SIZE, block_keys
 from kinlink.matching.engine import Engine
@@ -75,6 +76,11 @@ class MatchIndex:
         self.prepared = self.prepared.reset_index(drop=True)
         self.frequencies = TokenFrequencies.from_token_lists(self.prepared["name_all"])
         self._inputs = model_input(self.prepared)
+        # Candidates are taken from an Arrow copy: a few hundred rows of list columns
+        # leave Arrow for DuckDB without the per-cell Python conversion that a pandas
+        # slice of object columns costs (which dominated a query at 60k stored records).
+        self._arrow = pa.Table.from_pandas(self._inputs, preserve_index=False)
+        self._record_ids = self.prepared["record_id"].to_numpy()
         self._types = self.prepared["record_type"].to_numpy()
         self._agency = self.prepared["agency"].to_numpy()
         self._consent = self.prepared["consent"].to_numpy()
@@ -141,7 +147,7 @@ class MatchIndex:
         rows = rows[ok]
         rid = prepared.get("record_id")
         if rid is not None:
-            rows = rows[self.prepared["record_id"].to_numpy()[rows] != rid]
+            rows = rows[self._record_ids[rows] != rid]
         return rows
 
     def match(
@@ -159,9 +165,10 @@ class MatchIndex:
         rows = self.candidate_rows(prepared, record_types)
         if len(rows) == 0:
             return []
-        left = pd.DataFrame([{c: prepared.get(c) for c in self._inputs.columns}])
-        left = left.astype({"by_lo": "Int64", "by_hi": "Int64"})
-        right = self._inputs.iloc[rows]
+        left = pa.Table.from_pylist(
+            [{c: prepared.get(c) for c in self._arrow.column_names}], schema=self._arrow.schema
+        )
+        right = self._arrow.take(pa.array(rows))
         self._con.register(_LEFT, left)
         self._con.register(_RIGHT, right)
         try:
