@@ -103,9 +103,9 @@ class KinlinkModel:
         a rendering of kinlink's comparisons for one backend. So a model trained on
         DuckDB scores on Spark (and back) by re-rendering the SQL from the same
         comparison definitions, level by level, refusing if they no longer line up.
+        On its own dialect a comparison kinlink does not define keeps its stored SQL.
         """
-        if self.splink_settings.get("sql_dialect", "duckdb") == dialect:
-            return self.splink_settings
+        same_dialect = self.splink_settings.get("sql_dialect", "duckdb") == dialect
         target = {c["output_column_name"]: c for c in base_settings(dialect)["comparisons"]}
         out = copy.deepcopy(self.splink_settings)
         out["sql_dialect"] = dialect
@@ -115,10 +115,14 @@ class KinlinkModel:
             rendered = target.get(name, {}).get("comparison_levels", [])
             labels = [lv.get("label_for_charts") for lv in levels]
             if labels != [lv.get("label_for_charts") for lv in rendered]:
+                if same_dialect:
+                    continue  # not one of kinlink's comparisons: its stored SQL stands
                 raise ValueError(
                     f"the model's comparison {name!r} does not match this kinlink's; "
                     "retrain it with `kinlink train`"
                 )
+            # Re-rendered on the same dialect too: a model saved by an earlier kinlink
+            # then scores with the current (faster, equivalent) SQL for its levels.
             for level, new in zip(levels, rendered, strict=True):
                 level["sql_condition"] = new["sql_condition"]
         return out
