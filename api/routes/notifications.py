@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kinlink.api.deps import AuditDep, IdPath, Principal, Reviewer, SessionDep
+from kinlink.api.deps import AuditDep, Auditor, IdPath, Principal, Reviewer, SessionDep
 from kinlink.api.errors import ERROR_RESPONSES, not_found
 from kinlink.api.schemas import (
     NotificationOut,
@@ -94,9 +94,7 @@ def mark_read(
     body: NotificationsRead, principal: Reviewer, session: SessionDep, audit: AuditDep
 ) -> NotificationsMarked:
     """Mark the listed notifications (or all unread ones) read for your agency."""
-    marked = mark_notifications_read(session, principal.agency, body.ids)
-    session.commit()
-    audit("notifications.read", notifications=marked)
+    marked = mark_notifications_read_audited(session, audit, principal.agency, body.ids)
     return NotificationsMarked(marked=marked, unread=unread_count(session, principal.agency))
 
 
@@ -105,10 +103,25 @@ def mark_one_read(
     notification_id: IdPath, principal: Reviewer, session: SessionDep, audit: AuditDep
 ) -> Response:
     """Mark one notification read; another agency's id answers 404, like an unknown one."""
-    row = session.get(Notification, notification_id)
-    if row is None or row.agency != principal.agency:
-        raise not_found("notification")
-    marked = mark_notifications_read(session, principal.agency, [notification_id])
+    mark_one_read_or_404(session, audit, principal.agency, notification_id)
+    return Response(status_code=204)
+
+
+def mark_notifications_read_audited(
+    session: Session, audit: Auditor, agency: str, ids: list[int] | None = None
+) -> list[int]:
+    """Mark read (all unread when ``ids`` is None), commit and audit: shared with the UI."""
+    marked = mark_notifications_read(session, agency, ids)
     session.commit()
     audit("notifications.read", notifications=marked)
-    return Response(status_code=204)
+    return marked
+
+
+def mark_one_read_or_404(
+    session: Session, audit: Auditor, agency: str, notification_id: int
+) -> None:
+    """Another agency's notification is answered like an unknown one."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.agency != agency:
+        raise not_found("notification")
+    mark_notifications_read_audited(session, audit, agency, [notification_id])

@@ -35,7 +35,11 @@ from kinlink.api.deps import (
 from kinlink.api.errors import ApiError, not_found
 from kinlink.api.i18n import LANGUAGES, pick, translations
 from kinlink.api.routes.auth import login_user, set_session_cookie
-from kinlink.api.routes.notifications import notification_out
+from kinlink.api.routes.notifications import (
+    mark_notifications_read_audited,
+    mark_one_read_or_404,
+    notification_out,
+)
 from kinlink.api.routes.queue import display_name
 from kinlink.api.schemas import CandidateOut, Outcome
 from kinlink.api.services import record_decision
@@ -45,11 +49,9 @@ from kinlink.api.views import Viewer
 from kinlink.phonetics import romanize
 from kinlink.store.decisions import (
     agency_notifications,
-    mark_notifications_read,
     pending_queue,
     unread_count,
 )
-from kinlink.store.review_schema import Notification
 from kinlink.store.schema import utcnow
 from kinlink.store.sweep_schema import SweepRun
 
@@ -388,9 +390,7 @@ def notifications_page(
 
 @router.post("/notifications/read")
 def notifications_read_all(principal: Reviewer, session: SessionDep, audit: AuditDep) -> Response:
-    marked = mark_notifications_read(session, principal.agency)
-    session.commit()
-    audit("notifications.read", notifications=marked)
+    mark_notifications_read_audited(session, audit, principal.agency)
     return RedirectResponse("/notifications", status_code=303)
 
 
@@ -398,12 +398,7 @@ def notifications_read_all(principal: Reviewer, session: SessionDep, audit: Audi
 def notification_read(
     notification_id: IdPath, principal: Reviewer, session: SessionDep, audit: AuditDep
 ) -> Response:
-    row = session.get(Notification, notification_id)
-    if row is None or row.agency != principal.agency:
-        raise not_found("notification")
-    marked = mark_notifications_read(session, principal.agency, [notification_id])
-    session.commit()
-    audit("notifications.read", notifications=marked)
+    mark_one_read_or_404(session, audit, principal.agency, notification_id)
     return RedirectResponse("/notifications", status_code=303)
 
 
