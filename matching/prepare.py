@@ -889,7 +889,9 @@ def _distinct(
     if progress:
         from tqdm import tqdm
 
-        keys = tqdm(keys, desc="prepare", unit="rec", mininterval=1.0, disable=None, total=total)
+        # progress=True is the caller's decision (the CLI's --progress, or "stderr is a
+        # terminal" by default): tqdm's own TTY check (disable=None) would overrule it.
+        keys = tqdm(keys, desc="prepare", unit="rec", mininterval=1.0, disable=False, total=total)
     out = []
     append = out.append
     get = cache.get
@@ -921,7 +923,7 @@ def _prepare_records_by_row(
         from tqdm import tqdm
 
         records_iter: Iterable[dict[str, Any]] = tqdm(
-            records, desc="prepare", unit="rec", mininterval=1.0, disable=None
+            records, desc="prepare", unit="rec", mininterval=1.0, disable=False
         )
     else:
         records_iter = records

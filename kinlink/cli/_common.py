@@ -26,6 +26,19 @@ EngineOption = Annotated[
     ),
 ]
 
+#: ``--progress/--no-progress`` on every command that does long work (ingest, link,
+#: dedupe, train, sweep, like synth and eval). None (the default) means "a bar only
+#: when stderr is a terminal", so logs and pipes stay clean unless someone asks.
+ProgressOption = Annotated[
+    bool | None,
+    typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: if a TTY)."),
+]
+
+
+def show_progress(flag: bool | None) -> bool:
+    """The ``--progress/--no-progress`` choice, or "is stderr a terminal" when not given."""
+    return sys.stderr.isatty() if flag is None else flag
+
 
 def fail(message: str, code: int) -> typer.Exit:
     """Print ``message`` to stderr and return the Exit to raise (``raise fail(...)``)."""
@@ -41,15 +54,22 @@ def open_store() -> Store:
 
 
 @contextmanager
-def progress(description: str, total: int | None = None, unit: str = "rows") -> Iterator[tqdm]:
-    """A progress bar on stderr, shown only to a person at a terminal."""
+def progress(
+    description: str,
+    total: int | None = None,
+    unit: str = "rows",
+    *,
+    show: bool | None = None,
+) -> Iterator[tqdm]:
+    """A progress bar on stderr: ``show`` as chosen on the command line, else only to a
+    person at a terminal (see :func:`show_progress`)."""
     bar = tqdm(
         total=total,
         desc=description,
         unit=unit,
         unit_scale=True,
         file=sys.stderr,
-        disable=not sys.stderr.isatty(),
+        disable=not show_progress(show),
         leave=False,
     )
     try:

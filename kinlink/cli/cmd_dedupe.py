@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from kinlink.cli import app
-from kinlink.cli._common import EngineOption, open_engine
+from kinlink.cli._common import EngineOption, ProgressOption, open_engine, show_progress
 from kinlink.cli.cmd_link import (
     load_model_or_fail,
     note,
@@ -40,6 +39,7 @@ def dedupe(
     ] = None,
     on_error: Annotated[str, typer.Option(help="abort | skip invalid rows.")] = "abort",
     engine: EngineOption = None,
+    show: ProgressOption = None,
 ) -> None:
     """Find cases registered more than once.
 
@@ -57,7 +57,7 @@ def dedupe(
     if backend.backend == "spark":
         from kinlink.matching.spark import pipeline
 
-        table = spark_records(backend, records, on_error)
+        table = spark_records(backend, records, on_error, show)
         pairs_sdf, groups_sdf = pipeline.dedupe(
             backend,
             table,
@@ -73,9 +73,9 @@ def dedupe(
     if records.suffix.lower() == ".parquet":
         frame = read_parquet_frame(records)
     else:
-        frame = read_frame(records, on_error)
+        frame = read_frame(records, on_error, show)
     pairs, groups = dedupe_records(
-        frame, threshold, trained, engine=backend, progress=sys.stderr.isatty()
+        frame, threshold, trained, engine=backend, progress=show_progress(show)
     )
     write_table(pairs, out)
     if clusters is not None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from kinlink.cli import app, exitcodes
-from kinlink.cli._common import fail, open_store, progress
+from kinlink.cli._common import ProgressOption, fail, open_store, progress
 from kinlink.ingest import FileProblem, InvalidRows, ReadResult, load_mapping, read_records
 from kinlink.store import load_result
 
@@ -35,6 +35,7 @@ def ingest(
     errors_out: Annotated[
         Path | None, typer.Option(help="Write every rejected row's problem to this CSV file.")
     ] = None,
+    show: ProgressOption = None,
 ) -> None:
     """Validate a file of record format v1 and store its records (versioned).
 
@@ -46,7 +47,7 @@ def ingest(
         raise fail("--on-error must be 'abort' or 'skip'", exitcodes.USAGE)
     try:
         plan = load_mapping(mapping) if mapping else None
-        with progress(f"reading {file.name}") as bar:
+        with progress(f"reading {file.name}", show=show) as bar:
             result = read_records(
                 file,
                 mapping=plan,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,12 +10,21 @@ import pandas as pd
 import typer
 
 from kinlink.cli import app, exitcodes
-from kinlink.cli._common import EngineOption, fail, open_engine, progress
+from kinlink.cli._common import (
+    EngineOption,
+    ProgressOption,
+    fail,
+    open_engine,
+    progress,
+    show_progress,
+)
 
 
-def read_frame(path: Path, on_error: str = "abort") -> pd.DataFrame:
+def read_frame(path: Path, on_error: str = "abort", show: bool | None = None) -> pd.DataFrame:
     """Any supported records file as a v1 frame, via ``kinlink.ingest`` (shared by
-    ``link``, ``dedupe`` and ``train`` so they judge files exactly like ``ingest``)."""
+    ``link``, ``dedupe`` and ``train`` so they judge files exactly like ``ingest``).
+
+    ``show``: the command's ``--progress/--no-progress`` (None: only on a terminal)."""
     from kinlink.ingest import FileProblem, InvalidRows, read_records
 
     if on_error not in ("abort", "skip"):
@@ -24,7 +32,7 @@ def read_frame(path: Path, on_error: str = "abort") -> pd.DataFrame:
     if not path.exists():
         raise fail(f"{path}: no such file", exitcodes.BAD_FILE)
     try:
-        with progress(f"reading {path.name}") as bar:
+        with progress(f"reading {path.name}", show=show) as bar:
             result = read_records(path, on_error=on_error, progress=bar.update)  # type: ignore[arg-type]
     except FileProblem as err:
         raise fail(str(err), exitcodes.BAD_FILE) from None
@@ -66,7 +74,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False)
 
 
-def spark_records(engine, path: Path, on_error: str):  # noqa: ANN001, ANN201 - Spark types
+def spark_records(engine, path: Path, on_error: str, show: bool | None = None):  # noqa: ANN001, ANN201 - Spark types
     """Records for the Spark engine: Parquet read by Spark, anything else validated here."""
     from kinlink.matching.spark.pipeline import (
         SparkInputError,
@@ -82,7 +90,7 @@ def spark_records(engine, path: Path, on_error: str):  # noqa: ANN001, ANN201 - 
             return read_parquet_records(engine, path)
         except SparkInputError as err:
             raise fail(str(err), exitcodes.BAD_FILE) from None
-    return to_spark_records(engine, read_frame(path, on_error))
+    return to_spark_records(engine, read_frame(path, on_error, show))
 
 
 @app.command("link")
@@ -102,6 +110,7 @@ def link(
     max_candidates: Annotated[int, typer.Option(help="At most this many per request.")] = 50,
     on_error: Annotated[str, typer.Option(help="abort | skip invalid rows.")] = "abort",
     engine: EngineOption = None,
+    show: ProgressOption = None,
 ) -> None:
     """Link every tracing request in RECORDS to the cases in RECORDS.
 
@@ -117,7 +126,7 @@ def link(
     if backend.backend == "spark":
         from kinlink.matching.spark import pipeline
 
-        table = spark_records(backend, records, on_error)
+        table = spark_records(backend, records, on_error, show)
         if trained is None:
             note("no --model given: training on the records")
         links = pipeline.link(
@@ -133,7 +142,7 @@ def link(
     if records.suffix.lower() == ".parquet":
         frame = read_parquet_frame(records)
     else:
-        frame = read_frame(records, on_error)
+        frame = read_frame(records, on_error, show)
     if trained is None:
         note(f"no --model given: training on {len(frame)} records")
     result = link_records(
@@ -142,7 +151,7 @@ def link(
         min_probability=min_probability,
         max_candidates=max_candidates,
         engine=backend,
-        progress=sys.stderr.isatty(),
+        progress=show_progress(show),
     )
     write_table(result, out)
     n_requests = result["tracing_request_id"].nunique()

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kinlink.cli import app, exitcodes
-from kinlink.cli._common import EngineOption, fail, open_engine, open_store
+from kinlink.cli._common import (
+    EngineOption,
+    ProgressOption,
+    fail,
+    open_engine,
+    open_store,
+    show_progress,
+)
 
 
 @app.command("sweep")
@@ -56,6 +62,7 @@ def sweep(
     history: Annotated[
         int, typer.Option(help="Only print the last N runs' reports; sweep nothing.")
     ] = 0,
+    show: ProgressOption = None,
 ) -> None:
     """Score new and changed records against all stored ones; cluster duplicates.
 
@@ -102,7 +109,7 @@ def sweep(
         explain=explain,
         cache_dir=settings.home / "sweep" if cache else None,
         webhook_url=webhook or None,
-        progress=sys.stderr.isatty(),
+        progress=show_progress(show),
         engine=open_engine(engine).backend,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from kinlink.cli import app
-from kinlink.cli._common import EngineOption, open_engine
+from kinlink.cli._common import EngineOption, ProgressOption, open_engine, show_progress
 from kinlink.cli.cmd_link import note, read_frame, read_parquet_frame, spark_records
 
 
@@ -23,6 +22,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed for u sampling (reproducible models).")] = 42,
     on_error: Annotated[str, typer.Option(help="abort | skip invalid rows.")] = "abort",
     engine: EngineOption = None,
+    show: ProgressOption = None,
 ) -> None:
     """Train the Fellegi-Sunter model (u by sampling, m by EM) and save it as JSON.
 
@@ -36,15 +36,15 @@ def train(
     if backend.backend == "spark":
         from kinlink.matching.spark.pipeline import prepared_table
 
-        prepared = prepared_table(backend, spark_records(backend, records, on_error))
+        prepared = prepared_table(backend, spark_records(backend, records, on_error, show))
         model = train_model(prepared, engine=backend, seed=seed)
         n = model.metadata.get("n_records")
     else:
         if records.suffix.lower() == ".parquet":
             frame = read_parquet_frame(records)
         else:
-            frame = read_frame(records, on_error)
-        prepared = prepare_records(frame, progress=sys.stderr.isatty())
+            frame = read_frame(records, on_error, show)
+        prepared = prepare_records(frame, progress=show_progress(show))
         model = train_model(
             prepared, engine=backend, fingerprint=data_fingerprint(frame), seed=seed
         )
