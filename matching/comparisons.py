@@ -5,6 +5,12 @@ every level is SQL over columns computed once by :mod:`kinlink.matching.prepare`
 few functions whose spelling differs between backends (array size, lambdas, string
 distances) come from :class:`SqlFunctions`, the one place that knows about dialects.
 
+Each level also carries, next to its SQL, the same test evaluated in-process (``py=``,
+over :class:`kinlink.matching.inprocess.PairColumns`, whose methods mirror
+``SqlFunctions``): the real-time path scores one new record against its candidates
+with those, without planning SQL per query. Edit a level's SQL and its ``py`` together;
+``tests/matching/test_realtime_parity.py`` fails on any pair where they disagree.
+
 Why the levels are what they are:
 
 * **name**: names arrive in any order and any script, with nicknames; so tokens are
@@ -24,11 +30,22 @@ Why the levels are what they are:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from rapidfuzz.distance import DamerauLevenshtein
 from splink import ColumnExpression  # noqa: F401  (re-exported for custom levels)
 from splink.internals.comparison_level_library import CustomLevel
 from splink.internals.comparison_library import CustomComparison
+
+if TYPE_CHECKING:
+    from kinlink.matching.inprocess import PairColumns
+
+#: A level's in-process predicate: the same test as its SQL, over one query record and
+#: many stored ones (see :mod:`kinlink.matching.inprocess`), true where the SQL is true.
+Predicate = Callable[["PairColumns"], Any]
 
 #: Two tokens are "spelled closely" at this edit similarity (1 - Levenshtein / length).
 CLOSE_SPELLING = 0.8
@@ -117,15 +134,22 @@ class SqlFunctions:
         return self.size(f"filter({a}, x -> {best} >= {threshold})")
 
 
-def _level(sql: str, label: str, **config: Any) -> CustomLevel:
+def _level(sql: str, label: str, *, py: Predicate, **config: Any) -> CustomLevel:
+    """One comparison level: its SQL and, next to it, the same test in-process (``py``).
+
+    The real-time path scores with ``py`` (no SQL planned per query); batch scoring
+    runs the SQL. Change both together: ``tests/matching/test_realtime_parity.py``
+    fails when they disagree on any pair.
+    """
     level = CustomLevel(sql, label_for_charts=label)
     if config:
         level.configure(**config)
+    level.kinlink_py = py  # type: ignore[attr-defined]
     return level
 
 
-def _null(sql: str) -> CustomLevel:
-    return _level(sql, "missing on either side", is_null_level=True)
+def _null(sql: str, *, py: Predicate) -> CustomLevel:
+    return _level(sql, "missing on either side", py=py, is_null_level=True)
 
 
 def _else() -> CustomLevel:
@@ -152,21 +176,56 @@ def given_name_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="given_name",
         comparison_description="child's given name (canonical, nickname-resolved, phonetic)",
         comparison_levels=[
-            _null(f"{n_l} = 0 or {n_r} = 0"),
+            _null(
+                f"{n_l} = 0 or {n_r} = 0",
+                py=lambda v: (v.size("given_l") == 0) | (v.size("given_r") == 0),
+            ),
             _level(
                 "given_first_l = given_first_r",
                 "same given name (nicknames and scripts resolved)",
+                py=lambda v: v.eq("given_first_l", "given_first_r"),
                 tf_adjustment_column="given_first",
                 tf_adjustment_weight=1.0,
             ),
-            _level(f.overlaps("given_l", "given_r"), "a given-name form in common"),
-            _level(f"{has_keys} and {keys} >= 2", "given names sound alike"),
-            _level(f"{fuzzy} >= 1", "given names spelled closely (edit similarity>=0.8)"),
-            _level(elsewhere, "given name found elsewhere in the other's name"),
-            _level(has_keys, "given names share one phonetic key"),
+            _level(
+                f.overlaps("given_l", "given_r"),
+                "a given-name form in common",
+                py=lambda v: v.overlaps("given_l", "given_r"),
+            ),
+            _level(
+                f"{has_keys} and {keys} >= 2",
+                "given names sound alike",
+                py=lambda v: (
+                    v.overlaps("given_keys_l", "given_keys_r")
+                    & (v.common("given_keys_l", "given_keys_r") >= 2)
+                ),
+            ),
+            _level(
+                f"{fuzzy} >= 1",
+                "given names spelled closely (edit similarity>=0.8)",
+                py=lambda v: v.spelling_matched("given_l", "given_r", CLOSE_SPELLING) >= 1,
+            ),
+            _level(
+                elsewhere,
+                "given name found elsewhere in the other's name",
+                py=lambda v: (
+                    v.contains("name_all_r", "given_first_l")
+                    | v.contains("name_all_l", "given_first_r")
+                ),
+            ),
+            _level(
+                has_keys,
+                "given names share one phonetic key",
+                py=lambda v: v.overlaps("given_keys_l", "given_keys_r"),
+            ),
             _else(),
         ],
     )
+
+
+def _shorter(v: PairColumns, column: str) -> Any:
+    """``least(size(column_l), size(column_r))`` in-process."""
+    return np.minimum(v.size(f"{column}_l"), v.size(f"{column}_r"))
 
 
 def name_comparison(f: SqlFunctions) -> CustomComparison:
@@ -182,29 +241,73 @@ def name_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="name",
         comparison_description="rest of the child's name (father/grandfather/family), order-free",
         comparison_levels=[
-            _null(f"{n_l} = 0 or {n_r} = 0"),
+            _null(
+                f"{n_l} = 0 or {n_r} = 0",
+                py=lambda v: (v.size("rest_tokens_l") == 0) | (v.size("rest_tokens_r") == 0),
+            ),
             _level(
                 "rest_sorted_l = rest_sorted_r",
                 "same family part of the name (any order)",
+                py=lambda v: v.eq("rest_sorted_l", "rest_sorted_r"),
                 tf_adjustment_column="rest_sorted",
                 tf_adjustment_weight=1.0,
             ),
             _level(
                 f"{overlap} and {common} >= least({n_l}, {n_r})",
                 "family names of the shorter all in the longer",
+                py=lambda v: (
+                    v.overlaps("rest_tokens_l", "rest_tokens_r")
+                    & (v.common("rest_tokens_l", "rest_tokens_r") >= _shorter(v, "rest_tokens"))
+                ),
             ),
             _level(
                 f"{f.first('lineage_l')} = {f.first('lineage_r')}",
                 "same father's name in the name chain/patronymic",
+                py=lambda v: v.eq(v.first("lineage_l"), v.first("lineage_r")),
             ),
             _level(
                 f"{fuzzy} >= least({n_l}, {n_r}) and {fuzzy_r} >= least({n_l}, {n_r})",
                 "every family name of the shorter has a close spelling (edit similarity>=0.8)",
+                py=lambda v: (
+                    (
+                        v.spelling_matched("rest_tokens_l", "rest_tokens_r", CLOSE_SPELLING)
+                        >= _shorter(v, "rest_tokens")
+                    )
+                    & (
+                        v.spelling_matched("rest_tokens_r", "rest_tokens_l", CLOSE_SPELLING)
+                        >= _shorter(v, "rest_tokens")
+                    )
+                ),
             ),
-            _level(overlap, "one family name in common"),
-            _level(f"{has_keys} and {keys} >= 2", "a family name sounds alike"),
+            _level(
+                overlap,
+                "one family name in common",
+                py=lambda v: v.overlaps("rest_tokens_l", "rest_tokens_r"),
+            ),
+            _level(
+                f"{has_keys} and {keys} >= 2",
+                "a family name sounds alike",
+                py=lambda v: (
+                    v.overlaps("rest_keys_l", "rest_keys_r")
+                    & (v.common("rest_keys_l", "rest_keys_r") >= 2)
+                ),
+            ),
             _else(),
         ],
+    )
+
+
+def _dob_swapped_or_typo(dob_l: str, dob_r: str) -> bool:
+    """The transposed-date level's SQL (below) on two dates that are not NULL."""
+    swapped = dob_l[0:4] == dob_r[0:4] and dob_l[5:7] == dob_r[8:10] and dob_l[8:10] == dob_r[5:7]
+    # DuckDB's damerau_levenshtein counts UTF-8 bytes (and allows transpositions).
+    return swapped or DamerauLevenshtein.distance(dob_l.encode(), dob_r.encode()) <= 1
+
+
+def _birth_gap(v: PairColumns) -> Any:
+    """``greatest(by_lo_l - by_hi_r, by_lo_r - by_hi_l, 0)`` (greatest skips NULLs)."""
+    return np.fmax(
+        np.fmax(v.num("by_lo_l") - v.num("by_hi_r"), v.num("by_lo_r") - v.num("by_hi_l")), 0.0
     )
 
 
@@ -218,20 +321,39 @@ def birth_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="birth",
         comparison_description="date of birth, or birth-year interval from (estimated) age",
         comparison_levels=[
-            _null("by_lo_l is null or by_lo_r is null"),
-            _level("dob_l = dob_r", "same date of birth"),
+            _null(
+                "by_lo_l is null or by_lo_r is null",
+                py=lambda v: v.isnull("by_lo_l") | v.isnull("by_lo_r"),
+            ),
+            _level("dob_l = dob_r", "same date of birth", py=lambda v: v.eq("dob_l", "dob_r")),
             _level(
                 f"({swapped}) or {f.damerau('dob_l', 'dob_r')} <= 1",
                 "date of birth with day/month transposed or one typo",
+                py=lambda v: v.pairwise("dob_l", "dob_r", _dob_swapped_or_typo) == 1.0,
             ),
-            _level("dob_ym_l = dob_ym_r", "same month and year of birth"),
+            _level(
+                "dob_ym_l = dob_ym_r",
+                "same month and year of birth",
+                py=lambda v: v.eq("dob_ym_l", "dob_ym_r"),
+            ),
             _level(
                 "by_lo_l = by_hi_l and by_lo_r = by_hi_r and by_lo_l = by_lo_r",
                 "same known birth year",
+                py=lambda v: (
+                    (v.num("by_lo_l") == v.num("by_hi_l"))
+                    & (v.num("by_lo_r") == v.num("by_hi_r"))
+                    & (v.num("by_lo_l") == v.num("by_lo_r"))
+                ),
             ),
-            _level("by_lo_l <= by_hi_r and by_lo_r <= by_hi_l", "birth-year intervals overlap"),
-            _level(f"{gap} <= 1", "birth years within 1 year"),
-            _level(f"{gap} <= 3", "birth years within 3 years"),
+            _level(
+                "by_lo_l <= by_hi_r and by_lo_r <= by_hi_l",
+                "birth-year intervals overlap",
+                py=lambda v: (
+                    (v.num("by_lo_l") <= v.num("by_hi_r")) & (v.num("by_lo_r") <= v.num("by_hi_l"))
+                ),
+            ),
+            _level(f"{gap} <= 1", "birth years within 1 year", py=lambda v: _birth_gap(v) <= 1),
+            _level(f"{gap} <= 3", "birth years within 3 years", py=lambda v: _birth_gap(v) <= 3),
             _else(),
         ],
     )
@@ -242,8 +364,11 @@ def sex_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="sex",
         comparison_description="sex (missing is not disagreement)",
         comparison_levels=[
-            _null("sex_l is null or sex_r is null"),
-            _level("sex_l = sex_r", "same sex"),
+            _null(
+                "sex_l is null or sex_r is null",
+                py=lambda v: v.isnull("sex_l") | v.isnull("sex_r"),
+            ),
+            _level("sex_l = sex_r", "same sex", py=lambda v: v.eq("sex_l", "sex_r")),
             _else(),
         ],
     )
@@ -251,17 +376,29 @@ def sex_comparison(f: SqlFunctions) -> CustomComparison:
 
 def _relative(f: SqlFunctions, slot: str, label: str) -> list[CustomLevel | dict[str, Any]]:
     tl, tr = f"{slot}_tokens_l", f"{slot}_tokens_r"
+    kl, kr = f"{slot}_keys_l", f"{slot}_keys_r"
     common = f.common(tl, tr)
     overlap = f.overlaps(tl, tr)
     return [
-        _null(f"{f.size(tl)} = 0 or {f.size(tr)} = 0"),
+        _null(
+            f"{f.size(tl)} = 0 or {f.size(tr)} = 0",
+            py=lambda v: (v.size(tl) == 0) | (v.size(tr) == 0),
+        ),
         _level(
             f"{overlap} and {common} >= greatest(2, least({f.size(tl)}, {f.size(tr)}))",
             f"same {label} name",
+            py=lambda v: (
+                v.overlaps(tl, tr)
+                & (v.common(tl, tr) >= np.maximum(2, _shorter(v, f"{slot}_tokens")))
+            ),
         ),
-        _level(f"{overlap} and {common} >= 2", f"{label}: 2+ names in common"),
-        _level(overlap, f"{label}: one name in common"),
-        _level(f.overlaps(f"{slot}_keys_l", f"{slot}_keys_r"), f"{label}: sounds alike"),
+        _level(
+            f"{overlap} and {common} >= 2",
+            f"{label}: 2+ names in common",
+            py=lambda v: v.overlaps(tl, tr) & (v.common(tl, tr) >= 2),
+        ),
+        _level(overlap, f"{label}: one name in common", py=lambda v: v.overlaps(tl, tr)),
+        _level(f.overlaps(kl, kr), f"{label}: sounds alike", py=lambda v: v.overlaps(kl, kr)),
         _else(),
     ]
 
@@ -297,14 +434,38 @@ def other_relative_comparison(f: SqlFunctions) -> CustomComparison:
         comparison_levels=[
             _null(
                 f"({f.size('caregiver_tokens_l')} = 0 and {f.size('caregiver_tokens_r')} = 0)"
-                f" or {f.size('relatives_tokens_l')} = 0 or {f.size('relatives_tokens_r')} = 0"
+                f" or {f.size('relatives_tokens_l')} = 0 or {f.size('relatives_tokens_r')} = 0",
+                py=lambda v: (
+                    ((v.size("caregiver_tokens_l") == 0) & (v.size("caregiver_tokens_r") == 0))
+                    | (v.size("relatives_tokens_l") == 0)
+                    | (v.size("relatives_tokens_r") == 0)
+                ),
             ),
             _level(
-                f"({any_cross}) and {cross} >= 2", "a relative's name (2+ tokens) on both sides"
+                f"({any_cross}) and {cross} >= 2",
+                "a relative's name (2+ tokens) on both sides",
+                py=lambda v: _any_cross(v) & (_cross(v) >= 2),
             ),
-            _level(any_cross, "a relative's name (1 token) on both sides"),
+            _level(
+                any_cross, "a relative's name (1 token) on both sides", py=lambda v: _any_cross(v)
+            ),
             _else(),
         ],
+    )
+
+
+def _cross(v: PairColumns) -> Any:
+    """``cross`` of :func:`other_relative_comparison` in-process."""
+    return np.maximum(
+        v.common("caregiver_tokens_l", "relatives_tokens_r"),
+        v.common("relatives_tokens_l", "caregiver_tokens_r"),
+    )
+
+
+def _any_cross(v: PairColumns) -> Any:
+    """``any_cross`` of :func:`other_relative_comparison` in-process."""
+    return v.overlaps("caregiver_tokens_l", "relatives_tokens_r") | v.overlaps(
+        "relatives_tokens_l", "caregiver_tokens_r"
     )
 
 
@@ -321,12 +482,31 @@ def patronymic_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="patronymic",
         comparison_description="father's given name among the other child's names",
         comparison_levels=[
-            _null("father_given_l is null and father_given_r is null"),
-            _level(hit, "father's given name in the child's name chain/patronymic"),
-            _level(loose, "father's given name among the child's other names"),
+            _null(
+                "father_given_l is null and father_given_r is null",
+                py=lambda v: v.isnull("father_given_l") & v.isnull("father_given_r"),
+            ),
+            _level(
+                hit,
+                "father's given name in the child's name chain/patronymic",
+                py=lambda v: _chain(v),
+            ),
+            _level(
+                loose,
+                "father's given name among the child's other names",
+                py=lambda v: (
+                    v.contains("name_all_r", "father_given_l")
+                    | v.contains("name_all_l", "father_given_r")
+                ),
+            ),
             _else(),
         ],
     )
+
+
+def _chain(v: PairColumns) -> Any:
+    """Either father's given name in the other child's name chain, in-process."""
+    return v.contains("lineage_r", "father_given_l") | v.contains("lineage_l", "father_given_r")
 
 
 def _family_signals(f: SqlFunctions) -> tuple[str, str, str]:
@@ -466,6 +646,61 @@ def _family_code(f: SqlFunctions) -> str:
     return f"({' + '.join([parent('mother'), parent('father'), cross, chain, separation, phone])})"
 
 
+def _family_code_py(v: PairColumns) -> Any:
+    """:func:`_family_code` in-process, detail by detail in the same order."""
+
+    def parent(slot: str) -> Any:
+        tl, tr = f"{slot}_tokens_l", f"{slot}_tokens_r"
+        n_l, n_r = v.size(tl), v.size(tr)
+        strong = (np.minimum(n_l, n_r) == 1) | (v.common(tl, tr) >= 2)
+        return np.select(
+            [
+                np.broadcast_to((n_l == 0) | (n_r == 0), (v.n,)),
+                v.overlaps(tl, tr),
+                v.overlaps(f"{slot}_keys_l", f"{slot}_keys_r"),
+            ],
+            [0, np.where(strong, 1, _WEAK), _WEAK],
+            _DIFFER,
+        )
+
+    def compute() -> Any:
+        cross = np.select(
+            [
+                ~_any_cross(v),
+                (v.common("caregiver_tokens_l", "relatives_tokens_r") >= 2)
+                | (v.common("relatives_tokens_l", "caregiver_tokens_r") >= 2),
+            ],
+            [0, 1],
+            _WEAK,
+        )
+        chain = np.where(_chain(v), 1, 0)
+        diff = _separation_days(v)
+        separation = np.select(
+            [
+                np.broadcast_to(v.isnull("sep_date_l") | v.isnull("sep_date_r"), (v.n,)),
+                diff <= 7,
+                diff <= 45,
+                diff > 365,
+            ],
+            [0, 1, _WEAK, _DIFFER],
+            0,
+        )
+        phone = np.where(v.overlaps("phones_l", "phones_r"), 1, 0)
+        return parent("mother") + parent("father") + cross + chain + separation + phone
+
+    return v.cached("family_code", compute)
+
+
+def _day_diff(a: str, b: str) -> int:
+    """``abs(date_diff('day', cast(a as date), cast(b as date)))`` of two ISO dates."""
+    return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
+
+
+def _separation_days(v: PairColumns) -> Any:
+    """Days between the separation dates, NaN where either is missing."""
+    return v.pairwise("sep_date_l", "sep_date_r", _day_diff)
+
+
 def _family_codes(level: Any) -> list[int]:
     """The family codes whose first matching level (in ``FAMILY_LEVELS`` order) is ``level``."""
     out = []
@@ -501,12 +736,18 @@ def family_comparison(f: SqlFunctions) -> CustomComparison:
     def among(codes: list[int]) -> str:
         return f"{code} in ({', '.join(map(str, codes))})"
 
+    def among_py(codes: list[int]) -> Predicate:
+        return lambda v: np.isin(_family_code_py(v), codes)
+
     return CustomComparison(
         output_column_name="family",
         comparison_description="family context: parents, relative, patronymic, separation, phone",
         comparison_levels=[
-            _null(f"{code} = 0"),
-            *(_level(among(_family_codes(test)), label) for label, test in FAMILY_LEVELS),
+            _null(f"{code} = 0", py=lambda v: _family_code_py(v) == 0),
+            *(
+                _level(among(_family_codes(test)), label, py=among_py(_family_codes(test)))
+                for label, test in FAMILY_LEVELS
+            ),
             _else(),
         ],
     )
@@ -519,12 +760,41 @@ def place_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="place",
         comparison_description="places of origin, separation and residence (token sets)",
         comparison_levels=[
-            _null(f"{f.size('place_tokens_l')} = 0 or {f.size('place_tokens_r')} = 0"),
-            _level("origin_l = origin_r", "same place of origin"),
-            _level(f"{overlap} and {common} >= 3", "3+ place names in common"),
-            _level(f"{overlap} and {common} >= 2", "2 place names in common"),
-            _level(overlap, "one place name in common"),
-            _level(f.overlaps("place_keys_l", "place_keys_r"), "place names sound alike"),
+            _null(
+                f"{f.size('place_tokens_l')} = 0 or {f.size('place_tokens_r')} = 0",
+                py=lambda v: (v.size("place_tokens_l") == 0) | (v.size("place_tokens_r") == 0),
+            ),
+            _level(
+                "origin_l = origin_r",
+                "same place of origin",
+                py=lambda v: v.eq("origin_l", "origin_r"),
+            ),
+            _level(
+                f"{overlap} and {common} >= 3",
+                "3+ place names in common",
+                py=lambda v: (
+                    v.overlaps("place_tokens_l", "place_tokens_r")
+                    & (v.common("place_tokens_l", "place_tokens_r") >= 3)
+                ),
+            ),
+            _level(
+                f"{overlap} and {common} >= 2",
+                "2 place names in common",
+                py=lambda v: (
+                    v.overlaps("place_tokens_l", "place_tokens_r")
+                    & (v.common("place_tokens_l", "place_tokens_r") >= 2)
+                ),
+            ),
+            _level(
+                overlap,
+                "one place name in common",
+                py=lambda v: v.overlaps("place_tokens_l", "place_tokens_r"),
+            ),
+            _level(
+                f.overlaps("place_keys_l", "place_keys_r"),
+                "place names sound alike",
+                py=lambda v: v.overlaps("place_keys_l", "place_keys_r"),
+            ),
             _else(),
         ],
     )
@@ -536,10 +806,23 @@ def separation_date_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="separation_date",
         comparison_description="date of separation",
         comparison_levels=[
-            _null("sep_date_l is null or sep_date_r is null"),
-            _level(f"{diff} <= 7", "separated within a week"),
-            _level(f"{diff} <= 45", "separated within 45 days"),
-            _level(f"{diff} <= 365", "separated within a year"),
+            _null(
+                "sep_date_l is null or sep_date_r is null",
+                py=lambda v: v.isnull("sep_date_l") | v.isnull("sep_date_r"),
+            ),
+            _level(
+                f"{diff} <= 7", "separated within a week", py=lambda v: _separation_days(v) <= 7
+            ),
+            _level(
+                f"{diff} <= 45",
+                "separated within 45 days",
+                py=lambda v: _separation_days(v) <= 45,
+            ),
+            _level(
+                f"{diff} <= 365",
+                "separated within a year",
+                py=lambda v: _separation_days(v) <= 365,
+            ),
             _else(),
         ],
     )
@@ -550,8 +833,15 @@ def identifier_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="identifier",
         comparison_description="UNHCR / ICRC / national ID (only same-kind IDs compared)",
         comparison_levels=[
-            _null(f"{f.common('id_types_l', 'id_types_r')} = 0"),
-            _level(f.overlaps("ids_l", "ids_r"), "same identifier"),
+            _null(
+                f"{f.common('id_types_l', 'id_types_r')} = 0",
+                py=lambda v: v.common("id_types_l", "id_types_r") == 0,
+            ),
+            _level(
+                f.overlaps("ids_l", "ids_r"),
+                "same identifier",
+                py=lambda v: v.overlaps("ids_l", "ids_r"),
+            ),
             _else(),
         ],
     )
@@ -562,8 +852,15 @@ def telephone_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="telephone",
         comparison_description="telephone numbers (national-number tail)",
         comparison_levels=[
-            _null(f"{f.size('phones_l')} = 0 or {f.size('phones_r')} = 0"),
-            _level(f.overlaps("phones_l", "phones_r"), "a telephone number in common"),
+            _null(
+                f"{f.size('phones_l')} = 0 or {f.size('phones_r')} = 0",
+                py=lambda v: (v.size("phones_l") == 0) | (v.size("phones_r") == 0),
+            ),
+            _level(
+                f.overlaps("phones_l", "phones_r"),
+                "a telephone number in common",
+                py=lambda v: v.overlaps("phones_l", "phones_r"),
+            ),
             _else(),
         ],
     )
@@ -574,8 +871,15 @@ def nationality_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="nationality",
         comparison_description="nationality",
         comparison_levels=[
-            _null("nationality_l is null or nationality_r is null"),
-            _level("nationality_l = nationality_r", "same nationality"),
+            _null(
+                "nationality_l is null or nationality_r is null",
+                py=lambda v: v.isnull("nationality_l") | v.isnull("nationality_r"),
+            ),
+            _level(
+                "nationality_l = nationality_r",
+                "same nationality",
+                py=lambda v: v.eq("nationality_l", "nationality_r"),
+            ),
             _else(),
         ],
     )

@@ -4,10 +4,18 @@ Batch prediction is built for millions of pairs; a caseworker registering one ch
 needs an answer in milliseconds. :class:`MatchIndex` keeps, in memory, the stored
 records' prepared table and an index from blocking key to records (the same keys and
 the same block-size cap as batch blocking, so both find the same candidates). A query
-prepares the new record with the same code, looks its keys up, and scores the few
-hundred candidates with the model's own SQL, captured once from Splink's
-``score_pairs`` and re-run directly on the backend connection: same comparisons,
-same weights, none of the per-call pipeline overhead.
+prepares the new record with the same code, looks its keys up, and scores the
+candidates with one of two scorers that give the same gammas, weights and
+explanations (``tests/matching/test_realtime_parity.py``):
+
+* ``"python"`` (default): the comparison levels evaluated in-process over the
+  candidates' prepared columns (:mod:`kinlink.matching.inprocess`, each level's
+  predicate written next to its SQL in :mod:`kinlink.matching.comparisons`), then the
+  model's weights summed as Splink sums them. No SQL is planned per query.
+* ``"sql"``: the model's own scoring SQL, captured once from Splink's ``score_pairs``
+  and re-run on DuckDB for each query. The reference the in-process scorer is held
+  to; DuckDB spends ~130 ms planning that SQL on every query, which is why it is not
+  the default.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,11 +34,14 @@ import pyarrow as pa
 from kinlink.blocking.rules import MAX_BLOCK_SIZE, block_keys
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Contribution, Explainer
+from kinlink.matching.inprocess import InProcessScorer, Scores, StoredColumns, explain_row
 from kinlink.matching.model import KinlinkModel, model_input
 from kinlink.matching.prepare import TokenFrequencies, prepare_records, prepare_row
 from kinlink.matching.rank import MIN_LINK_PROBABILITY
 
 _LEFT, _RIGHT = "kinlink_rt_left", "kinlink_rt_right"
+Scorer = Literal["python", "sql"]
+SCORERS: tuple[str, ...] = ("python", "sql")
 _INPUT_TABLE = re.compile(r"__splink__compare_two_records_(left|right)_([a-z0-9]{8})\b")
 
 
@@ -57,7 +68,12 @@ class Candidate:
 
 
 class MatchIndex:
-    """Stored records, their blocking-key index and the compiled scoring SQL."""
+    """Stored records, their blocking-key index and a scorer (see the module docstring).
+
+    ``scorer="python"`` (default) scores in-process; ``scorer="sql"`` with the model's
+    Splink SQL on DuckDB. Either scorer can also be asked for per call
+    (:meth:`score`, :meth:`match`); the other is then built on first use.
+    """
 
     def __init__(
         self,
@@ -67,8 +83,12 @@ class MatchIndex:
         prepared: pd.DataFrame | None = None,
         max_block_size: int = MAX_BLOCK_SIZE,
         progress: bool = False,
+        scorer: Scorer = "python",
     ) -> None:
+        if scorer not in SCORERS:
+            raise ValueError(f"scorer must be one of {SCORERS}, not {scorer!r}")
         self.model = model
+        self.scorer = scorer
         self.max_block_size = max_block_size
         self.prepared = (
             prepared if prepared is not None else prepare_records(stored, progress=progress)
@@ -86,7 +106,21 @@ class MatchIndex:
         self._consent = self.prepared["consent"].to_numpy()
         self._index = self._build_index(self.prepared["block_keys"])
         self.explainer = Explainer(model.splink_settings)
-        self._compile()
+        self._columns = sorted({c for _, _, cols in self.explainer._comparisons for c in cols})
+        self._sql: str | None = None
+        self._in_process: InProcessScorer | None = None
+        if scorer == "sql":
+            self._compile()
+        else:
+            self._build_in_process()
+
+    def _build_in_process(self) -> None:
+        """Encode the stored columns and read the model's numbers for in-process scoring."""
+        stored = StoredColumns(self._arrow)
+        self._in_process = InProcessScorer(self.model.settings_for("duckdb"), stored)
+        if len(self._arrow):  # warm up (first-use imports, caches) off the query path
+            probe = self._arrow.slice(0, 1).to_pylist()[0]
+            self._in_process.score(probe, np.zeros(1, dtype=np.int64))
 
     def _build_index(self, keys: pd.Series) -> dict[str, np.ndarray]:
         buckets: dict[str, list[int]] = defaultdict(list)
@@ -124,6 +158,63 @@ class MatchIndex:
         self._sql = sql
         self._con = self.engine.db_api.duckdb_con
 
+    def score(
+        self,
+        prepared: Mapping[str, Any],
+        rows: np.ndarray,
+        *,
+        scorer: Scorer | None = None,
+    ) -> tuple[Scores, list[dict[str, Any]] | None]:
+        """Score a prepared record against stored ``rows`` (every one, no threshold).
+
+        Returns the scores and, for the SQL scorer, its output rows (what the
+        explanations are read from); the in-process scorer builds those rows only for
+        the candidates it keeps.
+        """
+        scorer = scorer or self.scorer
+        if scorer == "python":
+            if self._in_process is None:
+                self._build_in_process()
+            assert self._in_process is not None
+            return self._in_process.score(self._left_values(prepared), rows), None
+        if scorer != "sql":
+            raise ValueError(f"scorer must be one of {SCORERS}, not {scorer!r}")
+        if self._sql is None:
+            self._compile()
+        assert self._sql is not None
+        left = self._left_table(prepared)
+        right = self._arrow.take(pa.array(rows))
+        self._con.register(_LEFT, left)
+        self._con.register(_RIGHT, right)
+        try:
+            frame = self._con.execute(self._sql).df()
+        finally:
+            self._con.unregister(_LEFT)
+            self._con.unregister(_RIGHT)
+        # DuckDB returns the cross join in its own order: back to the order of ``rows``.
+        order = {rid: i for i, rid in enumerate(right.column("record_id").to_pylist())}
+        frame = frame.iloc[np.argsort([order[r] for r in frame["record_id_r"]], kind="stable")]
+        names = self.explainer.comparison_names
+        tf = [n for n in names if f"mw_tf_adj_{n}" in frame.columns]
+        scores = Scores(
+            rows=np.asarray(rows),
+            match_weight=frame["match_weight"].to_numpy(dtype=float),
+            match_probability=frame["match_probability"].to_numpy(dtype=float),
+            gamma={n: frame[f"gamma_{n}"].to_numpy(dtype=np.int64) for n in names},
+            mw={n: frame[f"mw_{n}"].to_numpy(dtype=float) for n in names},
+            tf_adj={n: frame[f"mw_tf_adj_{n}"].to_numpy(dtype=float) for n in tf},
+        )
+        return scores, frame.to_dict("records")
+
+    def _left_table(self, prepared: Mapping[str, Any]) -> pa.Table:
+        return pa.Table.from_pylist(
+            [{c: prepared.get(c) for c in self._arrow.column_names}], schema=self._arrow.schema
+        )
+
+    def _left_values(self, prepared: Mapping[str, Any]) -> dict[str, Any]:
+        """The query's model columns as the SQL sees them (through the stored schema)."""
+        return self._left_table(prepared).to_pylist()[0]
+
     def prepare(self, record: Mapping[str, Any]) -> dict[str, Any]:
         row = prepare_row(record)
         row["name_rare"] = self.frequencies.rare(row["name_all"])
@@ -158,6 +249,7 @@ class MatchIndex:
         min_probability: float = MIN_LINK_PROBABILITY,
         record_types: Sequence[str] | None = None,
         explain: bool = True,
+        scorer: Scorer | None = None,
     ) -> list[Candidate]:
         prepared = self.prepare(record)
         if record_types is None:
@@ -165,29 +257,33 @@ class MatchIndex:
         rows = self.candidate_rows(prepared, record_types)
         if len(rows) == 0:
             return []
-        left = pa.Table.from_pylist(
-            [{c: prepared.get(c) for c in self._arrow.column_names}], schema=self._arrow.schema
-        )
-        right = self._arrow.take(pa.array(rows))
-        self._con.register(_LEFT, left)
-        self._con.register(_RIGHT, right)
-        try:
-            scored = self._con.execute(self._sql).df()
-        finally:
-            self._con.unregister(_LEFT)
-            self._con.unregister(_RIGHT)
-        scored = scored[scored["match_probability"] >= min_probability]
-        scored = scored.sort_values(["match_weight", "record_id_r"], ascending=[False, True])
+        scores, sql_rows = self.score(prepared, rows, scorer=scorer)
+        keep = np.flatnonzero(scores.match_probability >= min_probability)
+        ids = self._record_ids[rows[keep]].astype(str)
+        # best weight first, ties by record id (as the SQL path always sorted)
+        keep = keep[np.lexsort((ids, -scores.match_weight[keep]))][:top_k]
+        left = right_rows = None
+        if explain and sql_rows is None:
+            left = self._left_values(prepared)
+            right_rows = self._arrow.take(pa.array(rows[keep])).to_pylist()
         out = []
-        for rank, row in enumerate(scored.head(top_k).to_dict("records"), start=1):
+        for rank, i in enumerate(keep.tolist(), start=1):
+            explanation: list[Contribution] = []
+            if explain:
+                if sql_rows is not None:
+                    row = sql_rows[i]
+                else:
+                    assert left is not None and right_rows is not None
+                    row = explain_row(scores, i, left, right_rows[rank - 1], self._columns)
+                explanation = self.explainer.contributions(row)
             out.append(
                 Candidate(
-                    record_id=str(row["record_id_r"]),
-                    record_type=str(row["record_type_r"]),
-                    match_probability=float(row["match_probability"]),
-                    match_weight=float(row["match_weight"]),
+                    record_id=str(self._record_ids[rows[i]]),
+                    record_type=str(self._types[rows[i]]),
+                    match_probability=float(scores.match_probability[i]),
+                    match_weight=float(scores.match_weight[i]),
                     rank=rank,
-                    explanation=self.explainer.contributions(row) if explain else [],
+                    explanation=explanation,
                 )
             )
         return out
@@ -201,10 +297,12 @@ def match_record(
     min_probability: float = MIN_LINK_PROBABILITY,
     record_types: Sequence[str] | None = None,
     explain: bool = True,
+    scorer: Scorer | None = None,
 ) -> list[Candidate]:
     """Ranked candidates among the stored records for one new v1 record (a dict).
 
     A tracing request is matched against cases; a case against every stored record.
+    ``scorer`` overrides the index's (``"python"`` or ``"sql"``), e.g. to compare them.
     """
     return index.match(
         record,
@@ -212,4 +310,5 @@ def match_record(
         min_probability=min_probability,
         record_types=record_types,
         explain=explain,
+        scorer=scorer,
     )

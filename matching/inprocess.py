@@ -1,0 +1,575 @@
+"""Comparison levels evaluated in-process: one new record against many stored ones.
+
+Why: the real-time path used to score candidates by re-running the model's Splink
+SQL on DuckDB, and DuckDB spent ~130 ms *planning* that 47 KB statement on every
+query, before scoring anything. Here the same levels are evaluated with numpy (and
+rapidfuzz for edit distances) over the stored records' prepared columns, then the
+model's per-level match weights and term-frequency adjustments are summed exactly
+as Splink's scoring SQL sums them. No SQL is planned per query.
+
+Each level's in-process predicate is written next to its SQL in
+:mod:`kinlink.matching.comparisons` (the ``py=`` of ``_level``); this module only
+provides the vocabulary those predicates use (:class:`PairColumns`, whose methods
+mirror :class:`~kinlink.matching.comparisons.SqlFunctions` and follow DuckDB's
+semantics: NULL compares as false, ``levenshtein`` counts UTF-8 bytes while
+``length`` counts code points) and the scorer. ``tests/matching/test_realtime_parity.py``
+holds the two paths to identical gammas, weights and explanations.
+
+The left side is always one record (the query), so every primitive is "one value or
+one set against a column of candidates": the stored list columns are kept as integer
+codes in CSR form (offsets + flat codes over one string vocabulary) and a query only
+gathers the candidates' slices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Code of a missing value (SQL NULL); a query value absent from the stored
+#: vocabulary gets ``_UNKNOWN``, which equals nothing stored.
+_NULL, _UNKNOWN = -1, -2
+
+
+def _suffix(column: str) -> tuple[str, bool]:
+    """``given_l`` -> (``given``, True); ``given_r`` -> (``given``, False)."""
+    base, _, side = column.rpartition("_")
+    if side not in ("l", "r") or not base:
+        raise ValueError(f"column {column!r} must end in _l (the query) or _r (stored)")
+    return base, side == "l"
+
+
+class StoredColumns:
+    """The stored records' model-input columns, encoded once for in-process scoring.
+
+    List columns become CSR arrays of string codes (one vocabulary for every column,
+    so cross-column tests such as caregiver vs relatives compare codes); string
+    columns become code arrays; integer columns float arrays with NaN for NULL (exact
+    for years). Raw values stay available for the predicates that need the text
+    (edit distances, dates), looked up once per distinct value.
+    """
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self.n = table.num_rows
+        self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._scalars: dict[str, np.ndarray] = {}
+        self._numbers: dict[str, np.ndarray] = {}
+        pieces = []
+        for name in table.column_names:
+            kind = table.schema.field(name).type
+            column = table.column(name)
+            if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+                pieces.append(pc.list_flatten(column))
+            elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+                pieces.append(column)
+        values = pa.chunked_array(
+            [c for p in pieces for c in p.cast(pa.string()).chunks], type=pa.string()
+        )
+        self.vocabulary = pc.unique(values).drop_null()
+        self.strings: list[str] = self.vocabulary.to_pylist()
+        self.codes: dict[str, int] = {s: i for i, s in enumerate(self.strings)}
+        for name in table.column_names:
+            kind = table.schema.field(name).type
+            column = table.column(name)
+            if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+                lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy()
+                offsets = np.zeros(self.n + 1, dtype=np.int64)
+                np.cumsum(lengths, out=offsets[1:])
+                flat = pc.list_flatten(column).cast(pa.string())
+                self._lists[name] = (offsets, self._encode(flat))
+            elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+                self._scalars[name] = self._encode(column.cast(pa.string()))
+            elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+                self._numbers[name] = (
+                    pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+                )
+            elif pa.types.is_null(kind):
+                # A column no stored record fills (e.g. sex in FEBRL): NULL whichever
+                # way a predicate reads it.
+                self._lists[name] = (np.zeros(self.n + 1, dtype=np.int64), np.empty(0, np.int64))
+                self._scalars[name] = np.full(self.n, _NULL, dtype=np.int64)
+                self._numbers[name] = np.full(self.n, np.nan)
+        # The first element of each list (SQL ``arr[1]``): NULL when empty.
+        self._firsts: dict[str, np.ndarray] = {}
+
+    def _encode(self, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        codes = pc.index_in(values, value_set=self.vocabulary)
+        return pc.fill_null(codes, _NULL).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def code(self, value: Any) -> int:
+        """A query value's code: ``_NULL`` for None, ``_UNKNOWN`` if never stored."""
+        if value is None:
+            return _NULL
+        return self.codes.get(value, _UNKNOWN)
+
+    def has_list(self, name: str) -> bool:
+        return name in self._lists
+
+    def list_column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            return self._lists[name]
+        except KeyError:
+            raise KeyError(f"{name!r} is not a list column of the stored table") from None
+
+    def scalar_column(self, name: str) -> np.ndarray:
+        try:
+            return self._scalars[name]
+        except KeyError:
+            raise KeyError(f"{name!r} is not a string column of the stored table") from None
+
+    def number_column(self, name: str) -> np.ndarray:
+        try:
+            return self._numbers[name]
+        except KeyError:
+            raise KeyError(f"{name!r} is not a number column of the stored table") from None
+
+    def first_column(self, name: str) -> np.ndarray:
+        out = self._firsts.get(name)
+        if out is None:
+            offsets, flat = self.list_column(name)
+            out = np.full(self.n, _NULL, dtype=np.int64)
+            filled = offsets[1:] > offsets[:-1]
+            out[filled] = flat[offsets[:-1][filled]]
+            self._firsts[name] = out
+        return out
+
+
+class PairColumns:
+    """One query record (``_l``) against some stored rows (``_r``): the predicates' view.
+
+    Methods mirror :class:`~kinlink.matching.comparisons.SqlFunctions` and return
+    numpy arrays over the rows (or a scalar for a query-only expression, which numpy
+    broadcasts). Boolean results follow SQL's WHEN: a NULL comparison is false. Every
+    result is cached for the query, so levels may repeat sub-expressions freely.
+    """
+
+    def __init__(self, stored: StoredColumns, rows: np.ndarray, left: Mapping[str, Any]) -> None:
+        self.stored = stored
+        self.rows = rows
+        self.n = len(rows)
+        self.left = left
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    # -- gathering ---------------------------------------------------------------------
+    def _memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._cache[key] = compute()
+        return value
+
+    def _gather(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lengths per row, row index per element, code per element) of a list column."""
+
+        def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            offsets, flat = self.stored.list_column(name)
+            starts = offsets[self.rows]
+            lengths = offsets[self.rows + 1] - starts
+            total = int(lengths.sum())
+            seg = np.repeat(np.arange(self.n), lengths)
+            ends = np.cumsum(lengths)
+            pos = np.arange(total) - np.repeat(ends - lengths - starts, lengths)
+            return lengths, seg, flat[pos]
+
+        return self._memo(("gather", name), compute)
+
+    def _left_list(self, name: str) -> list[Any]:
+        value = self.left.get(name)
+        if value is None:
+            return []
+        return list(value)
+
+    def _left_codes(self, name: str) -> np.ndarray:
+        """Distinct codes of the query's list (NULL elements dropped, as SQL ignores them)."""
+
+        def compute() -> np.ndarray:
+            codes = {self.stored.code(v) for v in self._left_list(name) if v is not None}
+            return np.fromiter(sorted(codes), dtype=np.int64, count=len(codes))
+
+        return self._memo(("left_codes", name), compute)
+
+    def _presence(self, list_r: str, codes: np.ndarray) -> np.ndarray:
+        """rows x codes: whether each query code is an element of each row's list."""
+        _, seg, vals = self._gather(list_r)
+        out = np.zeros((self.n, len(codes)), dtype=bool)
+        known = codes[codes >= 0]
+        if len(known) and len(vals):
+            hit_e, hit_k = np.nonzero(vals[:, None] == known[None, :])
+            out[seg[hit_e], np.searchsorted(codes, known)[hit_k]] = True
+        return out
+
+    def _scalar_codes(self, column: str) -> np.ndarray | int:
+        base, left = _suffix(column)
+        if left:
+            return self.stored.code(self.left.get(base))
+        return self._memo(("scalar", base), lambda: self.stored.scalar_column(base)[self.rows])
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per query (for a sub-expression several levels share)."""
+        return self._memo(("cached", key), compute)
+
+    # -- the SqlFunctions vocabulary ----------------------------------------------------
+    def size(self, column: str) -> np.ndarray | int:
+        """``coalesce(array_length(arr), 0)``: elements, repeats included."""
+        base, left = _suffix(column)
+        if left:
+            return len(self._left_list(base))
+        return self._gather(base)[0]
+
+    def common(self, a: str, b: str) -> np.ndarray:
+        """Distinct non-NULL elements two lists share (0 when either is NULL)."""
+        (base_a, left_a), (base_b, _) = _suffix(a), _suffix(b)
+        query, stored = (base_a, base_b) if left_a else (base_b, base_a)
+        return self._memo(
+            ("common", query, stored),
+            lambda: self._presence(stored, self._left_codes(query)).sum(axis=1),
+        )
+
+    def overlaps(self, a: str, b: str) -> np.ndarray:
+        """Whether two lists share a non-NULL element."""
+        return self.common(a, b) >= 1
+
+    def contains(self, arr: str, value: str) -> np.ndarray:
+        """``coalesce(list_contains(arr, value), false)``."""
+        (arr_base, arr_left), (value_base, _) = _suffix(arr), _suffix(value)
+        if arr_left:  # the query's list, a stored value
+
+            def compute() -> np.ndarray:
+                codes = self._scalar_codes(value)
+                return (codes >= 0) & np.isin(codes, self._left_codes(arr_base))
+
+            return self._memo(("contains_l", arr_base, value_base), compute)
+        code = self.stored.code(self.left.get(value_base))
+
+        def compute_r() -> np.ndarray:
+            return self._presence(arr_base, np.array([code], dtype=np.int64))[:, 0]
+
+        return self._memo(("contains_r", arr_base, value_base), compute_r)
+
+    def first(self, column: str) -> np.ndarray | int:
+        """Codes of ``arr[1]`` (NULL when the list is empty), for :meth:`eq`."""
+        base, left = _suffix(column)
+        if left:
+            items = self._left_list(base)
+            return self.stored.code(items[0]) if items else _NULL
+        return self._memo(("first", base), lambda: self.stored.first_column(base)[self.rows])
+
+    def value(self, column: str) -> np.ndarray | int:
+        """Codes of a string column, for :meth:`eq`."""
+        return self._scalar_codes(column)
+
+    def eq(self, a: str | np.ndarray | int, b: str | np.ndarray | int) -> np.ndarray:
+        """``a = b`` on strings (column names or codes from :meth:`first`/:meth:`value`)."""
+        x = self._scalar_codes(a) if isinstance(a, str) else a
+        y = self._scalar_codes(b) if isinstance(b, str) else b
+        return np.broadcast_to((np.asarray(x) == y) & (np.asarray(x) != _NULL), (self.n,))
+
+    def isnull(self, column: str) -> np.ndarray | bool:
+        """``column is null`` for a string or number column."""
+        base, left = _suffix(column)
+        if left:
+            value = self.left.get(base)
+            return value is None or (isinstance(value, float) and math.isnan(value))
+        if base in self.stored._numbers:
+            return np.isnan(self.num(column))
+        return self._scalar_codes(column) == _NULL
+
+    def num(self, column: str) -> np.ndarray | float:
+        """A number column as floats, NaN for NULL (comparisons with NaN are false, as
+        SQL's with NULL; use ``np.fmax``/``np.fmin`` for ``greatest``/``least``, which
+        skip NULLs)."""
+        base, left = _suffix(column)
+        if left:
+            value = self.left.get(base)
+            return math.nan if value is None else float(value)
+        return self._memo(("num", base), lambda: self.stored.number_column(base)[self.rows])
+
+    def pairwise(
+        self, a: str, b: str, fn: Callable[[Any, Any], float], *, stored_first: bool = False
+    ) -> np.ndarray:
+        """``fn(query value, stored value)`` of two string columns, NaN where either is
+        NULL; ``fn`` runs once per distinct stored value (dates, codes repeat).
+        ``stored_first`` passes the stored value first (for ``fn(b, a)``-shaped SQL)."""
+        (base_a, left_a), (base_b, _) = _suffix(a), _suffix(b)
+        query, stored = (base_a, base_b) if left_a else (base_b, base_a)
+
+        def compute() -> np.ndarray:
+            codes = self._scalar_codes(stored + "_r")
+            out = np.full(self.n, np.nan)
+            mine = self.left.get(query)
+            if mine is None or self.n == 0:
+                return out
+            distinct, inverse = np.unique(codes, return_inverse=True)
+            strings = self.stored.strings
+            results = np.array(
+                [
+                    math.nan
+                    if c < 0
+                    else float(fn(strings[c], mine) if stored_first else fn(mine, strings[c]))
+                    for c in distinct
+                ]
+            )
+            return results[inverse.reshape(-1)]
+
+        return self._memo(("pairwise", query, stored, fn, stored_first), compute)
+
+    def spelling_matched(self, a: str, b: str, threshold: float) -> np.ndarray:
+        """How many elements of ``a`` have a partner in ``b`` at edit similarity
+        >= ``threshold`` (``SqlFunctions.matched_tokens``): similarity is
+        ``1.0 - levenshtein(x, y) / greatest(length(x), length(y), 1)`` with DuckDB's
+        units, UTF-8 bytes for the distance and code points for the lengths."""
+        (base_a, left_a), (base_b, _) = _suffix(a), _suffix(b)
+        query, stored = (base_a, base_b) if left_a else (base_b, base_a)
+        return self._memo(
+            ("spelling", base_a, left_a, base_b, threshold),
+            lambda: self._spelling(query, stored, left_a, threshold),
+        )
+
+    def _spelling(self, query: str, stored: str, count_query: bool, threshold: float) -> np.ndarray:
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import cdist
+
+        mine = [v for v in self._left_list(query) if v is not None]
+        _, seg, vals = self._gather(stored)
+        if not mine or len(vals) == 0:
+            return np.zeros(self.n, dtype=np.int64)
+        keep = vals >= 0
+        seg, vals = seg[keep], vals[keep]
+        distinct, inverse = np.unique(vals, return_inverse=True)
+        theirs = [self.stored.strings[c] for c in distinct]
+        dist = cdist(
+            [s.encode() for s in mine],
+            [s.encode() for s in theirs],
+            scorer=Levenshtein.distance,
+            dtype=np.int64,
+        ).astype(float)
+        longer = np.maximum.outer(
+            np.array([len(s) for s in mine], dtype=float),
+            np.array([len(s) for s in theirs], dtype=float),
+        )
+        close = (1.0 - dist / np.maximum(longer, 1.0)) >= threshold  # len(mine) x len(distinct)
+        per_element = close[:, inverse.reshape(-1)]  # len(mine) x elements
+        if count_query:
+            # each query element (repeats counted) with a close element in the row
+            found = np.zeros((len(mine), self.n), dtype=bool)
+            hit_q, hit_e = np.nonzero(per_element)
+            found[hit_q, seg[hit_e]] = True
+            return found.sum(axis=0)
+        # each stored element (repeats counted) with a close query element
+        return np.bincount(seg, weights=per_element.any(axis=0), minlength=self.n).astype(np.int64)
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class _Level:
+    gamma: int
+    label: str
+    predicate: Callable[[PairColumns], Any] | None  # None: the ELSE level
+    match_weight: float
+    tf_column: str | None
+    tf_weight: float
+    tf_log2_u: float
+    tf_min_u: float
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    name: str
+    levels: tuple[_Level, ...]
+
+
+@dataclass
+class Scores:
+    """Scored candidates, as the SQL's output columns (one array per column)."""
+
+    rows: np.ndarray
+    match_weight: np.ndarray
+    match_probability: np.ndarray
+    gamma: dict[str, np.ndarray]
+    mw: dict[str, np.ndarray]
+    tf_adj: dict[str, np.ndarray]
+
+
+class InProcessScorer:
+    """The model's Fellegi-Sunter sum, evaluated with the levels' ``py`` predicates.
+
+    Numbers come from Splink's own objects (``_match_weight``, the exact-match u of
+    term-frequency levels, the prior's ``prob_to_match_weight``), so they are the very
+    floats Splink writes into its SQL; the sum runs in the SQL's order.
+    """
+
+    def __init__(
+        self,
+        splink_settings: Mapping[str, Any],
+        stored: StoredColumns,
+        tf_tables: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
+        """``tf_tables`` (column -> value -> frequency) default to the stored table's own,
+        as Splink computes them on the table it scores against."""
+        from splink.internals.misc import prob_to_match_weight
+        from splink.internals.settings_creator import SettingsCreator
+
+        from kinlink.matching.comparisons import build_comparisons
+
+        dialect = splink_settings.get("sql_dialect", "duckdb")
+        settings = SettingsCreator.from_path_or_dict(dict(splink_settings)).get_settings(dialect)
+        self.prior_weight = prob_to_match_weight(settings._probability_two_random_records_match)
+        definitions = {
+            c._output_column_name: c._comparison_levels for c in build_comparisons(dialect)
+        }
+        comparisons = []
+        for comparison in settings.comparisons:
+            name = comparison.output_column_name
+            defined = definitions.get(name)
+            levels = comparison.comparison_levels
+            if defined is None or [lv.label_for_charts for lv in levels] != [
+                d.label_for_charts for d in defined
+            ]:
+                raise ValueError(
+                    f"the model's comparison {name!r} is not one of this kinlink's; it can "
+                    "only be scored with scorer='sql' (or retrain the model)"
+                )
+            out = []
+            for level, definition in zip(levels, defined, strict=True):
+                predicate = getattr(definition, "kinlink_py", None)
+                if predicate is None and not level._is_else_level:
+                    raise ValueError(
+                        f"level {level.label_for_charts!r} of {name!r} has no in-process "
+                        "predicate (py=) in kinlink.matching.comparisons"
+                    )
+                tf = (
+                    level._has_tf_adjustments
+                    and level._tf_adjustment_weight != 0
+                    and not level._is_else_level
+                    and level.comparison_vector_value != -1
+                )
+                out.append(
+                    _Level(
+                        gamma=level.comparison_vector_value,
+                        label=level.label_for_charts,
+                        predicate=None if level._is_else_level else predicate,
+                        match_weight=level._match_weight,
+                        tf_column=level._tf_adjustment_input_column_name if tf else None,
+                        tf_weight=level._tf_adjustment_weight if tf else 0.0,
+                        tf_log2_u=(
+                            math.log2(level._u_probability_corresponding_to_exact_match(levels))
+                            if tf
+                            else 0.0
+                        ),
+                        tf_min_u=level._tf_minimum_u_value if tf else 0.0,
+                    )
+                )
+            comparisons.append(_Comparison(name, tuple(out)))
+        self.comparisons = tuple(comparisons)
+        self.stored = stored
+        tf_columns = {lv.tf_column for c in comparisons for lv in c.levels if lv.tf_column}
+        if tf_tables is None:
+            tf_tables = {c: term_frequencies(stored.table.column(c)) for c in sorted(tf_columns)}
+        self.tf: dict[str, Mapping[str, float]] = {c: tf_tables[c] for c in sorted(tf_columns)}
+        # Each stored row's frequency (NaN: NULL, or a value the tables do not hold).
+        self._tf_stored = {
+            column: np.array(
+                [
+                    math.nan if v is None else table.get(v, math.nan)
+                    for v in stored.table.column(column).to_pylist()
+                ],
+                dtype=float,
+            )
+            for column, table in self.tf.items()
+        }
+
+    def score(self, left: Mapping[str, Any], rows: np.ndarray) -> Scores:
+        """Gammas, weights and probabilities of ``left`` against stored ``rows``."""
+        view = PairColumns(self.stored, rows, left)
+        n = len(rows)
+        total = np.full(n, self.prior_weight)
+        gammas, weights, adjustments = {}, {}, {}
+        for comparison in self.comparisons:
+            gamma = np.empty(n, dtype=np.int64)
+            weight = np.empty(n)
+            adj = np.zeros(n)
+            todo = np.ones(n, dtype=bool)
+            for level in comparison.levels:
+                if level.predicate is None:
+                    hit = todo.copy()
+                else:
+                    hit = todo & np.broadcast_to(np.asarray(level.predicate(view), bool), (n,))
+                gamma[hit] = level.gamma
+                weight[hit] = level.match_weight
+                if level.tf_column is not None and hit.any():
+                    adj[hit] = self._tf_adjustment(level, left, rows[hit])
+                todo &= ~hit
+            if todo.any():  # a comparison without an ELSE level: Splink's CASE gives NULL
+                raise ValueError(f"comparison {comparison.name!r} left pairs without a level")
+            gammas[comparison.name], weights[comparison.name] = gamma, weight
+            total = total + weight
+            if any(lv.tf_column for lv in comparison.levels):
+                adjustments[comparison.name] = adj
+                total = total + adj
+        return Scores(rows, total, _probability(total), gammas, weights, adjustments)
+
+    def _tf_adjustment(self, level: _Level, left: Mapping[str, Any], rows: np.ndarray) -> Any:
+        """``weight * (log2(u_exact) - log2(greatest(tf_l, tf_r, min_u)))``, 0 without tf."""
+        column = level.tf_column
+        assert column is not None
+        tf_l = self.tf[column].get(left.get(column), math.nan)  # type: ignore[arg-type]
+        tf_r = self._tf_stored[column][rows]
+        out = np.zeros(len(rows))
+        for i, right in enumerate(tf_r.tolist()):
+            a = tf_l if not math.isnan(tf_l) else right
+            b = right if not math.isnan(right) else tf_l
+            if math.isnan(a):
+                continue
+            out[i] = level.tf_weight * (level.tf_log2_u - math.log2(max(a, b, level.tf_min_u)))
+        return out
+
+
+def term_frequencies(column: pa.ChunkedArray) -> dict[str, float]:
+    """Splink's term-frequency table of a column: count / non-NULL count, per value."""
+    counts = pc.value_counts(column.drop_null()) if len(column) else None
+    if counts is None or len(counts) == 0:
+        return {}
+    total = float(len(column) - column.null_count)
+    values = counts.field("values").to_pylist()
+    n = counts.field("counts").to_pylist()
+    return {v: float(c) / total for v, c in zip(values, n, strict=True)}
+
+
+def _probability(weight: np.ndarray) -> np.ndarray:
+    """Splink's ``match_probability`` of a match weight, branch for branch."""
+    out = np.empty_like(weight)
+    pos = weight >= 0
+    out[pos] = 1.0 / (1.0 + np.power(2.0, -weight[pos]))
+    power = np.power(2.0, weight[~pos])
+    out[~pos] = power / (1.0 + power)
+    return out
+
+
+def explain_row(
+    scores: Scores,
+    i: int,
+    left: Mapping[str, Any],
+    right: Mapping[str, Any],
+    columns: Sequence[str],
+) -> dict[str, Any]:
+    """One scored pair as the SQL's output row (what ``Explainer.contributions`` reads)."""
+    row: dict[str, Any] = {}
+    for name, gamma in scores.gamma.items():
+        row[f"gamma_{name}"] = int(gamma[i])
+        row[f"mw_{name}"] = float(scores.mw[name][i])
+    for name, adj in scores.tf_adj.items():
+        row[f"mw_tf_adj_{name}"] = float(adj[i])
+    for column in columns:
+        row[f"{column}_l"] = left.get(column)
+        row[f"{column}_r"] = right.get(column)
+    row["match_weight"] = float(scores.match_weight[i])
+    row["match_probability"] = float(scores.match_probability[i])
+    return row
