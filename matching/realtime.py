@@ -114,6 +114,15 @@ class MatchIndex:
         else:
             self._build_in_process()
 
+    def build_scorer(self, scorer: Scorer) -> None:
+        """Build ``scorer`` now if it is not built yet (e.g. to time both on one index)."""
+        if scorer == "sql" and self._sql is None:
+            self._compile()
+        elif scorer == "python" and self._in_process is None:
+            self._build_in_process()
+        elif scorer not in SCORERS:
+            raise ValueError(f"scorer must be one of {SCORERS}, not {scorer!r}")
+
     def _build_in_process(self) -> None:
         """Encode the stored columns and read the model's numbers for in-process scoring."""
         stored = StoredColumns(self._arrow)
