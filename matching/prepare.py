@@ -434,6 +434,19 @@ def _relation_slot(relation: str | None) -> str:
     return "caregiver"
 
 
+def _surface_keys(texts: tuple[str | None, ...]) -> dict[str, frozenset[str]]:
+    """Canonical token -> phonetic keys of every spelling written for it in ``texts``."""
+    out: dict[str, frozenset[str]] = {}
+    for text in texts:
+        if not text:
+            continue
+        for raw in phonetics.name_tokens(text):
+            canon, keys = _token(raw)
+            if canon:
+                out[canon] = out.get(canon, frozenset()) | keys
+    return out
+
+
 def _merge(*names: _Name) -> _Name:
     """Tokens in order without repeats, and the union of keys, of several names."""
     filled = [name for name in names if name.tokens or name.keys]
@@ -490,17 +503,28 @@ def _name_part(
     # The child's name: the full name as written plus the structured parts, so a
     # record with only name_first/name_last (FEBRL, some agencies) still has tokens.
     main = _merge(encode(name), encode(first), encode(middle), encode(last))
-    alt = _merge(encode(nickname), *(encode(part) for part in _split_multi(other)))
-    every = _merge(main, alt)
+    others = _merge(*(encode(part) for part in _split_multi(other)))
+    nick = encode(nickname)
+    every = _merge(main, nick, others)
     given = _given_of(name, first, other)
+    # A nickname stands for the given name (Sasha for Oleksandr): when it resolves to
+    # a known given name it is one more given-name candidate; it never joins the rest
+    # of the name, where it would read as a family name the other record lacks (a
+    # nickname that is also a word of the name, e.g. the father's, stays where it is).
+    for tok in nick.tokens:
+        if tok not in given and tok not in main.tokens and phonetics.nicknames.is_known(tok):
+            given.append(tok)
+    # Keys of the spellings as written as well as of the canonical form: "Osman" and
+    # Somali "Cismaan" share DM ASMN, which the canonical "uthman" (ATMN) loses.
+    surface = _surface_keys((name, first, middle, last, nickname, *_split_multi(other)))
     given_keys: set[str] = set()
     for tok in given:
-        given_keys |= token_keys(tok)
+        given_keys |= token_keys(tok) | surface.get(tok, frozenset())
     # The rest of the name (father, grandfather, family name): what siblings share.
-    rest = [t for t in every.tokens if t not in given]
+    rest = [t for t in _merge(main, others).tokens if t not in given]
     rest_keys: set[str] = set()
     for tok in rest:
-        rest_keys |= token_keys(tok)
+        rest_keys |= token_keys(tok) | surface.get(tok, frozenset())
     joined = " ".join(p for p in (first, middle, last) if p) or None
     return (
         main.tokens,
@@ -570,8 +594,20 @@ def _relatives_part(
 _PLACE_PART = ("place_tokens", "place_keys", "origin")
 
 
-def _place_part(origin: str | None, separation: str | None, current: str | None) -> tuple[Any, ...]:
-    """The place columns (see ``_PLACE_PART``) from the cleaned location fields."""
+_PLACE_FIELDS = ("record_type", *_LOCATION_COLUMNS)
+
+
+def _place_part(
+    record_type: str | None, origin: str | None, separation: str | None, current: str | None
+) -> tuple[Any, ...]:
+    """The place columns (see ``_PLACE_PART``) from the cleaned location fields.
+
+    A tracing request's ``location_current`` is where the *inquirer* registered, not
+    where the child is (record format v1), so it says nothing about the child and is
+    left out: kept, it made look-alike cases in the inquirer's camp agree on place.
+    """
+    if record_type == "tracing_request":
+        current = None
     places = [_place(origin), _place(separation), _place(current)]
     place = _merge(*places)
     return place.tokens, tuple(sorted(place.keys)), " ".join(places[0].tokens) or None
@@ -655,7 +691,7 @@ def prepare_row(row: Mapping[str, Any]) -> dict[str, Any]:
     for groups, part in (
         (_NAME_PART, _name_part(*(_clean(get(c)) for c in _NAME_FIELDS))),
         (_RELATIVES_PART, _relatives_part(*(_clean(get(c)) for c in _RELATIVES_FIELDS))),
-        (_PLACE_PART, _place_part(*(_clean(get(c)) for c in _LOCATION_COLUMNS))),
+        (_PLACE_PART, _place_part(*(_clean(get(c)) for c in _PLACE_FIELDS))),
         (_BIRTH_PART, _birth_part(*(_clean(get(c)) for c in _BIRTH_FIELDS))),
     ):
         for column, value in zip(groups, part, strict=True):
@@ -755,7 +791,7 @@ def _prepare_columns(
     for fn, fields, columns in (
         (_name_part, _NAME_FIELDS, _NAME_PART),
         (_relatives_part, _RELATIVES_FIELDS, _RELATIVES_PART),
-        (_place_part, _LOCATION_COLUMNS, _PLACE_PART),
+        (_place_part, _PLACE_FIELDS, _PLACE_PART),
         (_birth_part, _BIRTH_FIELDS, _BIRTH_PART),
     ):
         parts = _distinct(

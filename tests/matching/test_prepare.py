@@ -64,3 +64,35 @@ def test_prepare_row_is_total(record):
     row = prepare_row(record)
     assert isinstance(row["name_all"], list)
     assert (row["by_lo"] is None) == (row["by_hi"] is None)
+
+
+def test_nickname_is_a_given_name_candidate_never_part_of_the_family_name():
+    # "Sasha" resolves to Oleksandr: one more given-name form; it must not land in the
+    # rest of the name, where a record without it would read as a different family.
+    row = prepare_row({"record_id": "c1", "name": "Layan Haddad", "name_nickname": "Hamoudi"})
+    assert row["rest_tokens"] == [t for t in row["rest_tokens"] if t not in row["given"]]
+    assert "muhammad" in row["given"] or any(t.startswith("muham") for t in row["given"])
+    assert not any(t.startswith("muham") for t in row["rest_tokens"])
+    bare = prepare_row({"record_id": "c2", "name": "Layan Haddad"})
+    assert row["rest_tokens"] == bare["rest_tokens"]
+    # a nickname that is a word of the name (the father's) stays in the family part
+    row = prepare_row({"record_id": "c3", "name": "Layan Mohammed Haddad", "name_nickname": "Mohd"})
+    assert row["given"][0] == bare["given"][0]
+    assert len(row["rest_tokens"]) == 2
+
+
+def test_given_keys_include_the_spelling_as_written():
+    # Somali "Cismaan" and "Osman": the canonical "uthman" loses the s of Osman's key.
+    osman = prepare_row({"record_id": "a", "name": "Osman Mohammed Faarax"})
+    cismaan = prepare_row({"record_id": "b", "name": "Cusmaan Maxamed Farah"})
+    assert set(osman["given_keys"]) & set(cismaan["given_keys"])
+    assert "dm:ASMN" in osman["given_keys"]
+
+
+def test_tracing_request_current_location_is_the_inquirers_not_the_childs():
+    base = {"location_origin": "Luuq", "location_current": "Doolow IDP camp"}
+    case = prepare_row({"record_id": "c", "record_type": "case", **base})
+    request = prepare_row({"record_id": "t", "record_type": "tracing_request", **base})
+    assert "camp" in case["place_tokens"]
+    assert "camp" not in request["place_tokens"]
+    assert request["origin"] == case["origin"]
