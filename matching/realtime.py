@@ -45,6 +45,32 @@ SCORERS: tuple[str, ...] = ("python", "sql")
 _INPUT_TABLE = re.compile(r"__splink__compare_two_records_(left|right)_([a-z0-9]{8})\b")
 
 
+def _stored_schema(inputs: pd.DataFrame) -> pa.Schema:
+    """The Arrow schema of the stored table, with no column typed NULL.
+
+    A column no stored record fills (no IDs, no sex yet in a small store) would be
+    inferred as ``null`` (or ``list<null>``), and a new record that fills it could
+    then not be put into that schema at all ("Invalid null value"). Such columns get
+    the type prepare gives them: lists of strings, integers, or strings.
+    """
+    inferred = pa.Schema.from_pandas(inputs, preserve_index=False)
+    empty = prepare_row({"record_id": ""})
+    fields = []
+    for f in inferred:
+        kind = f.type
+        if pa.types.is_null(kind) or (pa.types.is_list(kind) and pa.types.is_null(kind.value_type)):
+            if isinstance(empty.get(f.name), list) or f.name == "name_rare":
+                kind = pa.list_(pa.string())
+            elif f.name in ("by_lo", "by_hi"):
+                kind = pa.int64()
+            elif f.name == "consent":
+                kind = pa.bool_()
+            else:
+                kind = pa.string()
+        fields.append(pa.field(f.name, kind))
+    return pa.schema(fields)
+
+
 @dataclass
 class Candidate:
     """A stored record proposed for a new one, with the reasons."""
@@ -99,7 +125,9 @@ class MatchIndex:
         # Candidates are taken from an Arrow copy: a few hundred rows of list columns
         # leave Arrow for DuckDB without the per-cell Python conversion that a pandas
         # slice of object columns costs (which dominated a query at 60k stored records).
-        self._arrow = pa.Table.from_pandas(self._inputs, preserve_index=False)
+        self._arrow = pa.Table.from_pandas(
+            self._inputs, schema=_stored_schema(self._inputs), preserve_index=False
+        )
         self._record_ids = self.prepared["record_id"].to_numpy()
         self._types = self.prepared["record_type"].to_numpy()
         self._agency = self.prepared["agency"].to_numpy()

@@ -455,3 +455,20 @@ def test_febrl_shaped_records_score_identically(febrl4_small: pd.DataFrame) -> N
         slow = match_record(record, idx, top_k=10, scorer="sql")
         assert fast
         _assert_same_candidates(fast, slow)
+
+
+def test_fields_no_stored_record_fills(sample: pd.DataFrame) -> None:
+    """A store where nobody recorded sex, IDs or phones yet, and a query with all three:
+    both scorers answer (they used to fail on the NULL-typed column) and agree."""
+    cases = sample[sample.record_type == "case"].copy()
+    for column in ("sex", "unhcr_individual_no", "icrc_ref_no", "national_id_no"):
+        cases[column] = ""
+    cases["telephone"] = cases["inquirer_telephone"] = ""
+    idx = MatchIndex(cases, _random_model(5))
+    assert pa.types.is_list(idx._arrow.schema.field("ids").type)
+    assert idx._arrow.schema.field("sex").type == pa.string()
+    request = sample[sample.record_type == "tracing_request"].iloc[0].to_dict()
+    request.update(sex="male", unhcr_individual_no="123-45", telephone="0772123456")
+    fast = match_record(request, idx, scorer="python")
+    assert fast
+    _assert_same_candidates(fast, match_record(request, idx, scorer="sql"))
