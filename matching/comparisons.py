@@ -767,6 +767,8 @@ def place_comparison(f: SqlFunctions) -> CustomComparison:
             _level(
                 "origin_l = origin_r",
                 "same place of origin",
+                tf_adjustment_column="origin",
+                tf_adjustment_weight=1.0,
                 py=lambda v: v.eq("origin_l", "origin_r"),
             ),
             _level(
