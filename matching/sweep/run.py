@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,9 +71,6 @@ logger = logging.getLogger(__name__)
 
 #: Records updated this long before the last watermark are swept again (see module doc).
 DEFAULT_OVERLAP = dt.timedelta(hours=1)
-#: Test hook: ``phase:seconds`` sleeps at that phase (the kill test uses it to kill a
-#: run inside its final transaction). Not for production use.
-_PAUSE_ENV = "KINLINK_SWEEP_TEST_PAUSE"
 
 
 @dataclass
@@ -121,20 +117,17 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-def _pause(phase: str) -> None:
-    spec = os.environ.get(_PAUSE_ENV, "")
-    name, _, seconds = spec.partition(":")
-    if name == phase and seconds:
-        time.sleep(float(seconds))
-
-
 def _set_phase(store: Store, run_id: int, phase: str) -> None:
-    """Say where the run is (``sweep_runs.report.phase``) for operators and the kill test."""
+    """Say where the run is (``sweep_runs.report.phase``), committed at once.
+
+    Operators (``select report from sweep_runs``) and monitoring read it from outside
+    the process; so does the kill test, which stops and kills a real ``kinlink sweep``
+    at the phase it wants without any hook in this code.
+    """
     with store.session() as session:
         session.execute(
             update(SweepRun).where(SweepRun.id == run_id).values(report={"phase": phase})
         )
-    _pause(phase)
 
 
 def _abandon_dead_runs(store: Store, me: str) -> list[int]:
@@ -359,7 +352,6 @@ def _run(
             .where(SweepRun.id == run_id)
             .values(status="committing", report={"phase": "commit"})
         )
-        _pause("commit")
         now = utcnow()
         written = write_candidates(
             session,
