@@ -909,9 +909,23 @@ STARTING_M: dict[str, tuple[float, ...]] = {
 }
 
 #: Comparisons kept for the reviewer's explanation (level and values) but given zero
-#: weight (m = u after training): their evidence is counted once, by ``family``.
+#: weight (m = u after training). The relatives, separation date and telephone are
+#: counted once, by ``family``. Nationality follows from the naming culture, which the
+#: name comparisons already weigh: the look-alikes a request must be told apart from
+#: are of the same culture, so "same nationality" (+3 bits against random pairs) mostly
+#: rewarded whichever candidate happened to have it filled in. Measured (20,000
+#: children, seed 11): recall@1 0.804 -> 0.813 and dedupe cluster F1 0.493 -> 0.509
+#: against a term-frequency-adjusted nationality.
 DISPLAY_ONLY = frozenset(
-    {"mother", "father", "other_relative", "patronymic", "separation_date", "telephone"}
+    {
+        "mother",
+        "father",
+        "other_relative",
+        "patronymic",
+        "separation_date",
+        "telephone",
+        "nationality",
+    }
 )
 
 
