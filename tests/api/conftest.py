@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from _review_caseload import caseload
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -23,6 +22,8 @@ from kinlink.ingest import RecordV1
 from kinlink.store import Store, load_records
 from kinlink.store.accounts import create_agency, create_token, create_user
 from kinlink.store.schema import StoredRecord
+
+from ._review_caseload import caseload
 
 PASSWORD = "synthetic-pass-123"
 USERS = (

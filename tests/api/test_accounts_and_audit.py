@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import PASSWORD, Env
 from sqlalchemy import text, update
 from typer.testing import CliRunner
 
@@ -19,6 +18,8 @@ from kinlink.store.accounts import (
 )
 from kinlink.store.review_schema import ApiToken, LoginSession
 from kinlink.store.schema import utcnow
+
+from .conftest import PASSWORD, Env
 
 
 def test_passwords_are_argon2_and_weak_ones_refused(env: Env) -> None:

@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import Env, World, load_rows, make_env
 from sqlalchemy import select
 
 from kinlink.store.decisions import Found, store_candidates
 from kinlink.store.review_schema import CandidatePair, Notification
 from kinlink.store.schema import StoredRecord, utcnow
 from kinlink.store.sweep_schema import SweepRun
+
+from .conftest import Env, World, load_rows, make_env
 
 ROLES = ("cw_a", "sup_a", "admin", "anonymous")
 #: record_id -> (agency, consent)

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Env, World, make_env
+
+from .conftest import PASSWORD, Env, World, make_env
 
 pytestmark = pytest.mark.browser
 

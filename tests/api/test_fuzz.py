@@ -7,8 +7,9 @@ failure reproduces); every error response must have the API's one error shape.
 from __future__ import annotations
 
 import pytest
-from conftest import World, make_env
 from hypothesis import HealthCheck, given, settings
+
+from .conftest import World, make_env
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
 

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
-from conftest import PASSWORD, Env
 
 from kinlink.api.i18n import LANGUAGES, LOCALES, translations
 from kinlink.api.routes import ui
@@ -15,6 +14,8 @@ from kinlink.api.sharing import BANDS
 from kinlink.matching.comparisons import build_comparisons
 from kinlink.store.review_schema import OUTCOMES
 from kinlink.store.sweep_schema import RUN_MODES, RUN_STATUSES
+
+from .conftest import PASSWORD, Env
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "templates"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, load_rows, populate_accounts
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,6 +11,8 @@ from kinlink.config import Settings
 from kinlink.store import Store, audit
 from kinlink.store.decisions import Found, store_candidates
 from kinlink.store.schema import StoredRecord
+
+from .conftest import PASSWORD, load_rows, populate_accounts
 
 
 def test_review_on_both_databases(store: Store, tmp_path) -> None:

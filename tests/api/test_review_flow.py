@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from conftest import Env
+from .conftest import Env
 
 
 def _first_candidate(env: Env, user: str, record_id: str) -> dict:

@@ -7,10 +7,10 @@ never the second.
 
 from __future__ import annotations
 
-from conftest import Env
-
 from kinlink.api.sharing import COMPARISON_FIELDS, VALUE_FIELDS, shared_fields, shared_values
 from kinlink.matching.comparisons import build_comparisons
+
+from .conftest import Env
 
 FAMILY_VALUES = {
     "mother_tokens": ["amina"],

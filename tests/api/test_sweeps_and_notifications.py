@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from conftest import PASSWORD, Env
 from sqlalchemy import select
 
 from kinlink.api.i18n import translations
@@ -16,6 +15,8 @@ from kinlink.store import audit
 from kinlink.store.review_schema import Notification
 from kinlink.store.schema import StoredRecord
 from kinlink.store.sweep_schema import SweepClusterMember, SweepRun
+
+from .conftest import PASSWORD, Env
 
 
 def login(env: Env, user: str) -> None:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from febrl import febrl_to_v1
+from .febrl import febrl_to_v1
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ import math
 
 import pandas as pd
 import pytest
-from febrl import febrl_truth_ids
 
 from kinlink.matching import (
     MatchIndex,
@@ -15,6 +14,8 @@ from kinlink.matching import (
     match_record,
     save_model,
 )
+
+from .febrl import febrl_truth_ids
 
 pytestmark = pytest.mark.slow
 
