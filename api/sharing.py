@@ -110,6 +110,7 @@ VALUE_FIELDS: dict[str, tuple[str, ...]] = {
     "given": _NAME,
     "given_first": _NAME,
     "given_keys": _NAME,
+    "given_known": _NAME,
     "rest_tokens": _NAME,
     "rest_keys": _NAME,
     "rest_sorted": _NAME,

@@ -43,6 +43,7 @@ PREPARED_COLUMNS: tuple[str, ...] = (
     "given",
     "given_first",
     "given_keys",
+    "given_known",
     "rest_tokens",
     "rest_keys",
     "rest_sorted",
@@ -483,6 +484,7 @@ _NAME_PART = (
     "given",
     "given_first",
     "given_keys",
+    "given_known",
     "rest_tokens",
     "rest_keys",
     "rest_sorted",
@@ -534,6 +536,10 @@ def _name_part(
         tuple(given),
         given[0] if given else None,
         tuple(sorted(given_keys)),
+        # Given names found in the curated table: two records whose given names are
+        # both known names, and different ones (Hassan / Hussein, one skeleton), name
+        # two different children however alike they sound.
+        tuple(t for t in given if phonetics.nicknames.is_known(t)),
         tuple(rest),
         tuple(sorted(rest_keys)),
         " ".join(sorted(t for t in main.tokens if t not in given)) or None,

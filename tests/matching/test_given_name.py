@@ -165,3 +165,33 @@ def test_given_name_of_surname_first_slavic_names_without_capitals():
     assert given_of_name("Марія Коваленко") == given_of_name("Mariya")
     assert given_of_name("Kristina Shevchenko") == given_of_name("Kristina")
     assert given_of_name("Muuna Mohamed") == given_of_name("Muuna")
+
+
+def test_two_different_known_given_names_are_their_own_level():
+    """Hassan and Hussein share every phonetic key; both are names of the curated
+    table, so they are two names, not two spellings (unless the order differs)."""
+    from kinlink.matching import MatchIndex, prepare_records
+
+    hassan, hussein = _row(name="Hassan Ahmed Ali"), _row(name="Xuseen Axmed Cali")
+    assert hassan["given_known"] and hussein["given_known"]
+    assert set(hassan["given_keys"]) & set(hussein["given_keys"])
+    assert _row(name="Zzyqx Ahmed Ali")["given_known"] == []
+
+    cases = pd.DataFrame(
+        [
+            {"record_id": "same", "record_type": "case", "name": "Xasan Axmed Cali"},
+            {"record_id": "other", "record_type": "case", "name": "Xuseen Axmed Cali"},
+            {"record_id": "order", "record_type": "case", "name": "Ahmed Hassan Ali"},
+        ]
+    )
+    index = MatchIndex(None, load_model(DEFAULT_M_FILES["link"]), prepared=prepare_records(cases))
+    query = {"record_id": "q", "record_type": "tracing_request", "name": "Hassan Ahmed Ali"}
+    levels = {
+        c.record_id: next(e.level for e in c.explanation if e.comparison == "given_name")
+        for c in index.match(query, top_k=10, min_probability=0.0)
+    }
+    assert levels["same"].startswith("same given name")
+    assert levels["other"] == "two different known given names"
+    assert levels["order"] != "two different known given names"
+    weights = _weights(load_model(DEFAULT_M_FILES["link"]), "given_name")
+    assert weights["two different known given names"] < weights["given names sound alike"]
