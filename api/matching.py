@@ -84,7 +84,9 @@ class RealtimeMatcher:
         if path.exists():
             return load_model(path)
         logger.info("no model at %s: training one on %d stored records", path, len(prepared))
-        model = train_model(prepared)
+        from kinlink.matching.default_model import m_source_auto
+
+        model = train_model(prepared, m_from=m_source_auto(prepared))
         path.parent.mkdir(parents=True, exist_ok=True)
         save_model(model, path)
         return model

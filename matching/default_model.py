@@ -78,6 +78,24 @@ def m_source_for(prepared: Any, job: str) -> KinlinkModel | None:
     return default_m_model(job) if share >= MIN_RELATIVES_SHARE else None
 
 
+def m_source_auto(prepared: Any) -> KinlinkModel | None:
+    """:func:`m_source_for` the job a mixed table is trained for.
+
+    A table with tracing requests trains a model that will rank cases for them (the
+    link m); a table of cases only, one for duplicates (the dedupe m). Used where one
+    model serves both (``kinlink train``, the sweep, the review service), so that they
+    start from the same m as ``kinlink link``/``dedupe`` instead of EM, which confuses
+    siblings with the same child.
+    """
+    if "record_type" not in prepared.columns:
+        return m_source_for(prepared, "dedupe")
+    if isinstance(prepared, pd.DataFrame):
+        has_requests = bool((prepared["record_type"] == "tracing_request").any())
+    else:  # a Spark frame
+        has_requests = prepared.filter("record_type = 'tracing_request'").limit(1).count() > 0
+    return m_source_for(prepared, "link" if has_requests else "dedupe")
+
+
 def build_default_models(children: int, seed: int, out_dir: Path) -> dict[str, Path]:
     """Train label-counted m on a synthetic set and write ``default_m_{link,dedupe}.json``."""
     from kinlink.datasets.synthetic import generate

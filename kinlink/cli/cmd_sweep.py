@@ -1,7 +1,7 @@
 """``kinlink sweep``: the nightly cross-agency duplicate sweep (see docs/sweep.md).
 
 Meant for cron or a systemd timer: prints its report on stdout, progress lines
-on stderr, and exits 0 when the sweep committed, 7 when another sweep was
+on stderr, and exits 0 when the sweep committed, 8 when another sweep was
 running (nothing was done), 5 when the store cannot be opened, 6 when there is
 no model and too few records to train one.
 """

@@ -140,13 +140,14 @@ def train(
     engine: EngineOption = None,
     show: ProgressOption = None,
 ) -> None:
-    """Train the Fellegi-Sunter model (u by sampling, m by EM or from --labels), save JSON.
+    """Train the Fellegi-Sunter model (u by sampling; m shipped, by EM or from --labels); save JSON.
 
     The JSON holds Splink settings plus kinlink metadata: version, training date, the
     fingerprint of the records it was trained on and, with --labels, which labels file
     the m-probabilities were counted on (m_source "labels").
     """
     from kinlink.matching import data_fingerprint, prepare_records, save_model, train_model
+    from kinlink.matching.default_model import m_source_auto
 
     started = time.monotonic()
     backend = open_engine(engine)
@@ -157,7 +158,7 @@ def train(
         from kinlink.matching.spark.pipeline import prepared_table
 
         prepared = prepared_table(backend, spark_records(backend, records, on_error, show))
-        model = train_model(prepared, engine=backend, seed=seed)
+        model = train_model(prepared, engine=backend, seed=seed, m_from=m_source_auto(prepared))
         n = model.metadata.get("n_records")
     else:
         if records.suffix.lower() == ".parquet":
@@ -172,6 +173,7 @@ def train(
             fingerprint=data_fingerprint(frame),
             seed=seed,
             labels=given.entity if given is not None else None,
+            m_from=m_source_auto(prepared) if given is None else None,
         )
         n = len(frame)
         if given is not None:

@@ -201,7 +201,9 @@ def resolve_model(
         # Names the stored records' content, order-independent (like data_fingerprint).
         digest = hashlib.sha256("".join(sorted(content_hashes)).encode()).hexdigest()
         fingerprint = f"sha256:{digest[:32]}"
-    trained = train_model(prepared, fingerprint=fingerprint)
+    from kinlink.matching.default_model import m_source_auto
+
+    trained = train_model(prepared, fingerprint=fingerprint, m_from=m_source_auto(prepared))
     model.parent.mkdir(parents=True, exist_ok=True)
     save_model(trained, model)
     return trained, True

@@ -72,6 +72,22 @@ def test_default_m_only_on_data_that_names_relatives():
     assert m_source_for(febrl_like, "link") is None
 
 
+def test_one_model_for_both_jobs_starts_from_the_same_m_as_link_and_dedupe():
+    # kinlink train, the sweep and the review service train one model for a mixed
+    # table: link m when it has tracing requests, dedupe m for cases only; never EM
+    # where link/dedupe would not use EM either.
+    from kinlink.matching.default_model import m_source_auto
+
+    rel = [["amina"], ["ali"], []]
+    mixed = pd.DataFrame(
+        {"record_type": ["case", "tracing_request", "case"], "relatives_tokens": rel}
+    )
+    cases = pd.DataFrame({"record_type": ["case"] * 3, "relatives_tokens": rel})
+    assert m_source_auto(mixed) is default_m_model("link")
+    assert m_source_auto(cases) is default_m_model("dedupe")
+    assert m_source_auto(cases.assign(relatives_tokens=[[], [], []])) is None
+
+
 def test_copy_m_probabilities_matches_levels_by_label():
     src = {
         "comparisons": [
