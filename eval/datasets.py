@@ -21,7 +21,10 @@ given_name + " " + surname          name (full name as written)
 date_of_birth ``YYYYMMDD``          date_of_birth ``YYYY-MM-DD``; an impossible
                                     date keeps what is valid (``YYYY-MM`` or
                                     ``YYYY``), else missing
-street_number + address_1           location_current
+street_number + address_1           location_separation (the person's own
+                                    last known address; in v1 a tracing
+                                    request's location_current is where the
+                                    inquirer registered, not the sought person)
 suburb, state                       location_origin (``"suburb, state"``)
 address_2, postcode                 dropped (no v1 field; postcode is not a place
                                     name a relative would give)
@@ -309,7 +312,7 @@ def febrl_to_v1(frame: pd.DataFrame, record_type: str, with_ssid: bool = True) -
             "name_first": f["given_name"],
             "name_last": f["surname"],
             "date_of_birth": f["date_of_birth"].map(_febrl_date),
-            "location_current": _join(f["street_number"], f["address_1"]),
+            "location_separation": _join(f["street_number"], f["address_1"]),
             "location_origin": _join(f["suburb"], f["state"], sep=", "),
         }
     )

@@ -58,7 +58,7 @@ def test_febrl_mapping():
     assert first["name"] == "michaela neumann"
     assert (first["name_first"], first["name_last"]) == ("michaela", "neumann")
     assert first["date_of_birth"] == "1915-11-11"
-    assert first["location_current"] == "8 stanley street"
+    assert first["location_separation"] == "8 stanley street"
     assert first["location_origin"] == "winston hills, nsw"
     assert first["national_id_no"] == "5304218"
     second = v1.iloc[1]
