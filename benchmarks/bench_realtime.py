@@ -5,7 +5,10 @@
         --prepared cases.parquet --scorer both
 
 The stored side is every *case* of the file; the queries are its tracing requests
-(they are not in the index, as a newly registered request is not). Without
+(they are not in the index, as a newly registered request is not). With ``--store
+all`` every record is stored except ``--queries`` cases held out as the queries: a
+newly registered case is matched against every stored record, cases and tracing
+requests, so this is "one record against all N stored". Without
 ``--model`` a model is trained on the stored cases first (not timed as part of a
 query; saved to ``--model`` when that path does not exist yet). Reports the index
 build, then per query and per scorer (``--scorer python|sql|both``; with ``both`` the
@@ -49,6 +52,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--limit", type=int, help="use only the first N rows of the file")
     parser.add_argument("--scorer", choices=("python", "sql", "both"), default="both")
+    parser.add_argument(
+        "--store",
+        choices=("cases", "all"),
+        default="cases",
+        help="cases: store the cases, query the tracing requests; all: store every record "
+        "but --queries held-out cases, and query those",
+    )
     args = parser.parse_args()
 
     from kinlink.matching import MatchIndex, load_model, match_record, prepare_records
@@ -57,15 +67,24 @@ def main() -> None:
 
     print(f"load average (1, 5, 15 min) at start: {_load()}; cores: {os.cpu_count()}")
     records = pd.read_csv(args.records, dtype=str, keep_default_na=False, nrows=args.limit)
-    cases = records[records["record_type"] == "case"]
+    if args.store == "all":
+        held_out = records[records["record_type"] == "case"].head(args.queries)
+        stored = records.drop(index=held_out.index)
+        queries, query_types = held_out, None
+    else:
+        stored = records[records["record_type"] == "case"]
+        queries = records[records["record_type"] == "tracing_request"].head(args.queries)
+        query_types = ("case",)
+    del records
     t = time.perf_counter()
     if args.prepared and args.prepared.exists():
         prepared = pd.read_parquet(args.prepared)
     else:
-        prepared = prepare_records(cases)
+        prepared = prepare_records(stored)
         if args.prepared:
             prepared.to_parquet(args.prepared)
-    print(f"stored cases: {len(prepared):,} (prepare or load {time.perf_counter() - t:.1f} s)")
+    what = "records" if args.store == "all" else "cases"
+    print(f"stored {what}: {len(prepared):,} (prepare or load {time.perf_counter() - t:.1f} s)")
     if args.model and args.model.exists():
         model = load_model(args.model)
     else:
@@ -83,7 +102,6 @@ def main() -> None:
         index.build_scorer(scorer)
         print(f"{scorer} scorer build: {time.perf_counter() - t:.1f} s")
 
-    queries = records[records["record_type"] == "tracing_request"].head(args.queries)
     wall: dict[str, list[float]] = {s: [] for s in scorers}
     cpu: dict[str, list[float]] = {s: [] for s in scorers}
     phases: dict[str, list[float]] = {"prepare+keys": [], "lookup": [], "score": []}
@@ -101,7 +119,7 @@ def main() -> None:
         t0 = time.perf_counter()
         prepared_row = index.prepare(record)
         t1 = time.perf_counter()
-        rows = index.candidate_rows(prepared_row, ("case",))
+        rows = index.candidate_rows(prepared_row, query_types)
         t2 = time.perf_counter()
         if "python" in scorers:
             index.score(prepared_row, rows, scorer="python")
