@@ -65,6 +65,11 @@ class Explainer:
     def comparison_names(self) -> list[str]:
         return [name for name, _, _ in self._comparisons]
 
+    @property
+    def value_columns(self) -> list[str]:
+        """Every input column an explanation shows values of (sorted, no repeats)."""
+        return sorted({c for _, _, columns in self._comparisons for c in columns})
+
     def contributions(self, row: Mapping[str, Any]) -> list[Contribution]:
         """Contributions of one scored pair (a row of an explain-mode prediction)."""
         out = []

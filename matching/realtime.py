@@ -134,7 +134,7 @@ class MatchIndex:
         self._consent = self.prepared["consent"].to_numpy()
         self._index = self._build_index(self.prepared["block_keys"])
         self.explainer = Explainer(model.splink_settings)
-        self._columns = sorted({c for _, _, cols in self.explainer._comparisons for c in cols})
+        self._columns = self.explainer.value_columns
         self._sql: str | None = None
         self._in_process: InProcessScorer | None = None
         if scorer == "sql":
@@ -195,6 +195,19 @@ class MatchIndex:
         self._sql = sql
         self._con = self.engine.db_api.duckdb_con
 
+    def run_sql(self, left: pa.Table, right: pa.Table) -> pd.DataFrame:
+        """The model's captured scoring SQL over every (left, right) pair (the reference)."""
+        if self._sql is None:
+            self._compile()
+        assert self._sql is not None
+        self._con.register(_LEFT, left)
+        self._con.register(_RIGHT, right)
+        try:
+            return self._con.execute(self._sql).df()
+        finally:
+            self._con.unregister(_LEFT)
+            self._con.unregister(_RIGHT)
+
     def score(
         self,
         prepared: Mapping[str, Any],
@@ -219,15 +232,8 @@ class MatchIndex:
         if self._sql is None:
             self._compile()
         assert self._sql is not None
-        left = self._left_table(prepared)
         right = self._arrow.take(pa.array(rows))
-        self._con.register(_LEFT, left)
-        self._con.register(_RIGHT, right)
-        try:
-            frame = self._con.execute(self._sql).df()
-        finally:
-            self._con.unregister(_LEFT)
-            self._con.unregister(_RIGHT)
+        frame = self.run_sql(self._left_table(prepared), right)
         # DuckDB returns the cross join in its own order: back to the order of ``rows``.
         order = {rid: i for i, rid in enumerate(right.column("record_id").to_pylist())}
         frame = frame.iloc[np.argsort([order[r] for r in frame["record_id_r"]], kind="stable")]

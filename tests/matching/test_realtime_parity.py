@@ -35,7 +35,7 @@ from kinlink.ingest.columns import RECORD_COLUMNS
 from kinlink.matching.inprocess import InProcessScorer, Scores, StoredColumns, explain_row
 from kinlink.matching.model import KinlinkModel, base_settings
 from kinlink.matching.prepare import prepare_row
-from kinlink.matching.realtime import _LEFT, _RIGHT, MatchIndex, match_record
+from kinlink.matching.realtime import MatchIndex, match_record
 
 SAMPLE = Path(__file__).parents[2] / "datasets" / "synthetic" / "sample" / "records.csv"
 
@@ -69,13 +69,7 @@ def index(sample: pd.DataFrame) -> MatchIndex:
 
 def _sql_rows(index: MatchIndex, left: pa.Table, right: pa.Table) -> dict[tuple[str, str], dict]:
     """The model's SQL over every (left, right) pair, by (record_id_l, record_id_r)."""
-    index._con.register(_LEFT, left)
-    index._con.register(_RIGHT, right)
-    try:
-        frame = index._con.execute(index._sql).df()
-    finally:
-        index._con.unregister(_LEFT)
-        index._con.unregister(_RIGHT)
+    frame = index.run_sql(left, right)
     assert len(frame) == left.num_rows * right.num_rows
     return {(r["record_id_l"], r["record_id_r"]): r for r in frame.to_dict("records")}
 
