@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
+import weakref
 from typing import Any, Literal
 
 import pandas as pd
@@ -31,6 +34,7 @@ class Engine:
             backend = get_settings().engine
         self.backend: Backend = backend
         self.spark: Any = None
+        self.spill_directory: str | None = None
         if backend == "duckdb":
             import duckdb
             from splink import DuckDBAPI
@@ -43,6 +47,17 @@ class Engine:
             if memory_limit:
                 con.execute(f"SET memory_limit = '{memory_limit}'")
             con.execute("SET preserve_insertion_order = false")
+            # DuckDB spills what exceeds its memory limit; for an in-memory database it
+            # would write into ./.tmp of whatever directory kinlink was started from (a
+            # checkout, a cron job's home), tens of GB at scale. One private folder per
+            # engine under the system's (or KINLINK_TEMP_DIR's) temporary directory,
+            # removed with the engine.
+            root = options.get("temp_root") or os.environ.get("KINLINK_TEMP_DIR") or None
+            if root:
+                os.makedirs(root, exist_ok=True)
+            self.spill_directory = tempfile.mkdtemp(prefix="kinlink-duckdb-", dir=root)
+            weakref.finalize(self, shutil.rmtree, self.spill_directory, True)
+            con.execute("SET temp_directory = ?", [self.spill_directory])
             self.db_api = DuckDBAPI(connection=con)
         elif backend == "spark":
             from kinlink.matching.spark.session import get_spark_session
