@@ -32,6 +32,7 @@ from kinlink.matching import (
     save_model,
     train_model,
 )
+from kinlink.matching.default_model import m_source_auto
 from kinlink.store import Store
 from kinlink.store.decisions import Found, store_candidates
 from kinlink.store.review_schema import CandidatePair
@@ -84,8 +85,6 @@ class RealtimeMatcher:
         if path.exists():
             return load_model(path)
         logger.info("no model at %s: training one on %d stored records", path, len(prepared))
-        from kinlink.matching.default_model import m_source_auto
-
         model = train_model(prepared, m_from=m_source_auto(prepared))
         path.parent.mkdir(parents=True, exist_ok=True)
         save_model(model, path)

@@ -110,10 +110,15 @@ _DIGITS = re.compile(r"\D")
 
 @dataclass(frozen=True)
 class _Name:
-    """One name field, encoded: canonical tokens (order kept) and their phonetic keys."""
+    """One name field, encoded: canonical tokens (order kept) and their phonetic keys.
+
+    ``spelled`` pairs each canonical token with the keys of the spellings written for
+    it ("Osman" keeps DM ``ASMN``, which its canonical "uthman" loses).
+    """
 
     tokens: tuple[str, ...]
     keys: frozenset[str]
+    spelled: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 _EMPTY = _Name((), frozenset())
@@ -138,14 +143,14 @@ def encode(text: str | None) -> _Name:
     """Canonical tokens and phonetic keys of one name (cached: names repeat a lot)."""
     if not text:
         return _EMPTY
-    tokens: list[str] = []
+    spelled: dict[str, frozenset[str]] = {}
     keys: set[str] = set()
     for raw in phonetics.name_tokens(text):
         canon, tkeys = _token(raw)
-        if canon and canon not in tokens:
-            tokens.append(canon)
+        if canon:
+            spelled[canon] = spelled.get(canon, frozenset()) | tkeys
         keys |= tkeys
-    return _Name(tuple(tokens), frozenset(keys))
+    return _Name(tuple(spelled), frozenset(keys), tuple(spelled.items()))
 
 
 @lru_cache(maxsize=200_000)
@@ -435,19 +440,6 @@ def _relation_slot(relation: str | None) -> str:
     return "caregiver"
 
 
-def _surface_keys(texts: tuple[str | None, ...]) -> dict[str, frozenset[str]]:
-    """Canonical token -> phonetic keys of every spelling written for it in ``texts``."""
-    out: dict[str, frozenset[str]] = {}
-    for text in texts:
-        if not text:
-            continue
-        for raw in phonetics.name_tokens(text):
-            canon, keys = _token(raw)
-            if canon:
-                out[canon] = out.get(canon, frozenset()) | keys
-    return out
-
-
 def _merge(*names: _Name) -> _Name:
     """Tokens in order without repeats, and the union of keys, of several names."""
     filled = [name for name in names if name.tokens or name.keys]
@@ -456,7 +448,15 @@ def _merge(*names: _Name) -> _Name:
     if len(filled) == 1:
         return filled[0]
     tokens = tuple(dict.fromkeys([tok for name in filled for tok in name.tokens]))
-    return _Name(tokens, filled[0].keys.union(*[name.keys for name in filled[1:]]))
+    spelled: dict[str, frozenset[str]] = {}
+    for name in filled:
+        for canon, keys in name.spelled:
+            spelled[canon] = spelled.get(canon, frozenset()) | keys
+    return _Name(
+        tokens,
+        filled[0].keys.union(*[name.keys for name in filled[1:]]),
+        tuple(spelled.items()),
+    )
 
 
 def _joined(row: Mapping[str, Any]) -> str | None:
@@ -518,7 +518,7 @@ def _name_part(
             given.append(tok)
     # Keys of the spellings as written as well as of the canonical form: "Osman" and
     # Somali "Cismaan" share DM ASMN, which the canonical "uthman" (ATMN) loses.
-    surface = _surface_keys((name, first, middle, last, nickname, *_split_multi(other)))
+    surface = dict(every.spelled)
     given_keys: set[str] = set()
     for tok in given:
         given_keys |= token_keys(tok) | surface.get(tok, frozenset())

@@ -39,6 +39,7 @@ from sqlalchemy import select, update
 import kinlink
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.matching.cluster import DEFAULT_THRESHOLD, MIN_PAIR_PROBABILITY
+from kinlink.matching.default_model import m_source_auto
 from kinlink.matching.engine import Engine
 from kinlink.matching.model import KinlinkModel, train_model
 from kinlink.matching.sweep import lock as locking
@@ -201,8 +202,6 @@ def resolve_model(
         # Names the stored records' content, order-independent (like data_fingerprint).
         digest = hashlib.sha256("".join(sorted(content_hashes)).encode()).hexdigest()
         fingerprint = f"sha256:{digest[:32]}"
-    from kinlink.matching.default_model import m_source_auto
-
     trained = train_model(prepared, fingerprint=fingerprint, m_from=m_source_auto(prepared))
     model.parent.mkdir(parents=True, exist_ok=True)
     save_model(trained, model)
