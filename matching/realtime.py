@@ -229,9 +229,6 @@ class MatchIndex:
             return self._in_process.score(self._left_values(prepared), rows), None
         if scorer != "sql":
             raise ValueError(f"scorer must be one of {SCORERS}, not {scorer!r}")
-        if self._sql is None:
-            self._compile()
-        assert self._sql is not None
         right = self._arrow.take(pa.array(rows))
         frame = self.run_sql(self._left_table(prepared), right)
         # DuckDB returns the cross join in its own order: back to the order of ``rows``.
