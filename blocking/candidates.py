@@ -59,7 +59,8 @@ def candidate_pairs_sql(
     """SQL selecting ``record_id_l, record_id_r, rule`` from a prepared table.
 
     ``honour_consent=False`` exists only to *measure* blocking on its own (pair
-    completeness); every proposal path keeps the consent rule on.
+    completeness); every proposal path keeps the consent rule on. One SQL statement
+    for small tables; :class:`PartitionedCandidates` produces the same pairs in parts.
     """
     consent = CONSENT_CONDITION if honour_consent else "true"
     rule_filter = ""
@@ -85,6 +86,132 @@ def candidate_pairs_sql(
       and ({consent})
     group by l.record_id, r.record_id
     """
+
+
+#: Rows of the key self-join (before pairs sharing several keys are merged) that one
+#: part of a partitioned candidate run may produce. Bounds the memory of the join and
+#: of the scoring of one part; about 5-10 candidate pairs' worth per row at scale.
+JOIN_ROWS_PER_PART = 40_000_000
+
+
+def _numbered_type_condition(link_type: str) -> str:
+    """:func:`_type_condition` over the numbered keys (``rid`` follows ``record_id``)."""
+    link_type = LINK_TYPE_ALIASES.get(link_type, link_type)
+    if link_type == "link":
+        return "not l.is_case and r.is_case"
+    if link_type == "dedupe":
+        return "l.is_case and r.is_case and l.rid < r.rid"
+    if link_type == "all":
+        return "l.rid < r.rid"
+    raise ValueError(f"unknown link_type {link_type!r}")
+
+
+class PartitionedCandidates:
+    """The candidate pairs of :func:`candidate_pairs_sql`, produced in parts.
+
+    At a million records the key self-join is billions of rows and the pairs hundreds
+    of millions: one statement holding them all does not fit in memory (measured: out
+    of memory at 24 GB). Here the exploded, capped keys are materialised once, lean
+    (a record number, a 64-bit hash of the key, the rule's letter code, the record's
+    type, agency number and consent), and the self-join runs once per part: part
+    ``p`` holds the pairs whose left record's number is ``p`` modulo the number of
+    parts. Each pair has one left record, so the parts are disjoint and together
+    they are exactly the single statement's pairs (the same orientation: records are
+    numbered in ``record_id`` order, so ``l.rid < r.rid`` is ``l.record_id <
+    r.record_id``), and a tracing request's candidates all fall in one part.
+
+    Keys are joined on a 64-bit hash: two different keys colliding (odds of about one
+    in 10^5 for 30 million distinct keys) would only merge two blocks.
+    """
+
+    def __init__(
+        self,
+        engine: Any,
+        prepared_table: str,
+        link_type: LinkType | str,
+        max_block_size: int = MAX_BLOCK_SIZE,
+        *,
+        honour_consent: bool = True,
+        join_rows_per_part: int = JOIN_ROWS_PER_PART,
+    ) -> None:
+        self.engine = engine
+        self.link_type = link_type
+        self.consent = (
+            "(l.consent and r.consent) or l.agency_no = r.agency_no" if honour_consent else "true"
+        )
+        self._tables: list[Any] = []
+        explode = engine.explode("p.block_keys", "bkey")
+        self.nodes = self._keep(
+            engine.materialise(
+                f"""
+                select row_number() over (order by record_id) as rid, record_id,
+                       coalesce(record_type, 'case') = 'case' as is_case,
+                       dense_rank() over (order by coalesce(agency, '')) as agency_no,
+                       consent
+                from {prepared_table}
+                """
+            )
+        )
+        nodes = self.nodes.physical_name
+        keys = self._keep(
+            engine.materialise(
+                f"""
+                with k as (
+                    select n.rid, n.is_case, n.agency_no, n.consent, {explode}
+                    from {prepared_table} as p inner join {nodes} as n
+                      on p.record_id = n.record_id
+                ),
+                h as (
+                    select rid, is_case, agency_no, consent,
+                           {engine.hash_expr("bkey")} as kh, ascii(bkey) as rule
+                    from k
+                ),
+                sizes as (
+                    select kh, count(*) as n from h group by kh
+                    having count(*) >= 2 and count(*) <= {int(max_block_size)}
+                )
+                select h.*, sizes.n from h inner join sizes on h.kh = sizes.kh
+                """
+            )
+        )
+        self.keys = keys.physical_name
+        rows = engine.query(f"select sum(n) as rows, count(*) as keys from {self.keys}")
+        #: An upper bound of the self-join's rows (every record of a block with every other).
+        self.join_rows = int(rows["rows"][0] or 0)
+        self.parts = max(1, -(-self.join_rows // max(int(join_rows_per_part), 1)))
+
+    def _keep(self, table: Any) -> Any:
+        self._tables.append(table)
+        return table
+
+    def part_sql(self, part: int) -> str:
+        """SQL selecting ``record_id_l, record_id_r, rule`` of one part."""
+        which = "true" if self.parts == 1 else f"l.rid % {self.parts} = {int(part)}"
+        return f"""
+        with pp as (
+            select l.rid as rid_l, r.rid as rid_r, min(l.rule) as rule
+            from {self.keys} as l inner join {self.keys} as r on l.kh = r.kh
+            where {which}
+              and l.rid <> r.rid
+              and ({_numbered_type_condition(self.link_type)})
+              and ({self.consent})
+            group by l.rid, r.rid
+        )
+        select nl.record_id as record_id_l, nr.record_id as record_id_r, chr(pp.rule) as rule
+        from pp
+        inner join {self.nodes.physical_name} as nl on nl.rid = pp.rid_l
+        inner join {self.nodes.physical_name} as nr on nr.rid = pp.rid_r
+        """
+
+    def part(self, part: int) -> Any:
+        """One part's pairs, materialised on the backend (drop it when done)."""
+        return self.engine.materialise(self.part_sql(part))
+
+    def close(self) -> None:
+        """Drop the tables this object materialised."""
+        for table in self._tables:
+            table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        self._tables.clear()
 
 
 def rule_names(codes: pd.Series) -> pd.Series:

@@ -87,9 +87,16 @@ def dedupe_records(
             fingerprint=data_fingerprint(cases),
         )
     session = Session.open(prepared, model, engine)
-    candidates = session.candidates_table("dedupe", max_block_size)
-    scored = session.score(candidates, threshold_match_probability=min(min_probability, threshold))
-    pairs = scored.as_pandas_dataframe()[PAIR_COLUMNS]
+    parts = list(
+        session.score_in_parts(
+            "dedupe",
+            threshold_match_probability=min(min_probability, threshold),
+            columns=PAIR_COLUMNS,
+            max_block_size=max_block_size,
+            progress=progress,
+        )
+    )
+    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PAIR_COLUMNS)
     pairs = pairs.sort_values("match_weight", ascending=False).reset_index(drop=True)
     clusters = cluster_pairs(pairs, prepared, threshold)
     return pairs, clusters

@@ -9,12 +9,19 @@ frequency adjustments and match weights exactly as it would for its own blocks.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from kinlink.blocking.candidates import BLOCKING_COLUMNS, LinkType, candidate_pairs_sql
+from kinlink.blocking.candidates import (
+    BLOCKING_COLUMNS,
+    JOIN_ROWS_PER_PART,
+    LinkType,
+    PartitionedCandidates,
+    candidate_pairs_sql,
+)
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.matching.engine import Engine
 from kinlink.matching.model import KinlinkModel, model_input
@@ -58,6 +65,48 @@ class Session:
         sql = candidate_pairs_sql(self.engine, self.table.physical_name, link_type, max_block_size)
         return self.engine.materialise(sql)
 
+    def score_in_parts(
+        self,
+        link_type: LinkType,
+        *,
+        threshold_match_probability: float,
+        columns: list[str],
+        max_block_size: int = MAX_BLOCK_SIZE,
+        join_rows_per_part: int = JOIN_ROWS_PER_PART,
+        progress: bool = False,
+        reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """Candidates and scores, one part at a time (see ``PartitionedCandidates``).
+
+        Yields each part's scored pairs at or above the threshold (``columns`` of
+        Splink's output, after ``reduce`` if given), so that neither the candidate
+        pairs nor the scores of a million records are ever held at once.
+        """
+        candidates = PartitionedCandidates(
+            self.engine,
+            self.table.physical_name,
+            link_type,
+            max_block_size,
+            join_rows_per_part=join_rows_per_part,
+        )
+        try:
+            parts: Any = range(candidates.parts)
+            if progress and candidates.parts > 1:
+                from tqdm import tqdm
+
+                parts = tqdm(parts, desc=f"{link_type} parts", unit="part", disable=False)
+            for part in parts:
+                pairs = candidates.part(part)
+                scored = self.score(pairs, threshold_match_probability=threshold_match_probability)
+                frame = self.engine.to_pandas(scored)[columns]
+                for table in (scored, pairs):
+                    table.drop_table_from_database_and_remove_from_cache(
+                        force_non_splink_table=True
+                    )
+                yield reduce(frame) if reduce is not None else frame
+        finally:
+            candidates.close()
+
     def score(
         self,
         pairs_table: Any,
@@ -89,6 +138,8 @@ class Session:
                 threshold_match_probability=threshold_match_probability, warning_mode="never"
             )
         finally:
+            # The prediction is materialised: the renamed copy of the pairs can go.
+            blocked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
             settings._retain_matching_columns, settings._retain_intermediate_calculation_columns = (
                 saved
             )

@@ -22,6 +22,15 @@ MIN_LINK_PROBABILITY = 1e-7
 #: At most this many candidates per tracing request.
 MAX_CANDIDATES = 50
 
+#: The columns of Splink's scored pairs that ranking reads.
+SCORED_COLUMNS = [
+    "record_id_l",
+    "record_id_r",
+    "record_type_l",
+    "match_probability",
+    "match_weight",
+]
+
 LINK_COLUMNS = ["tracing_request_id", "case_id", "match_probability", "match_weight", "rank"]
 
 
@@ -73,7 +82,19 @@ def link_records(
             fingerprint=data_fingerprint(frame),
         )
     session = Session.open(prepared, model, engine)
-    pairs = session.candidates_table("link", max_block_size)
-    scored = session.score(pairs, threshold_match_probability=min_probability)
-    df = scored.as_pandas_dataframe()
-    return rank_links(df, max_candidates)
+    # A tracing request's candidates all fall in one part: ranking part by part keeps
+    # only each request's best few in memory.
+    parts = list(
+        session.score_in_parts(
+            "link",
+            threshold_match_probability=min_probability,
+            columns=SCORED_COLUMNS,
+            max_block_size=max_block_size,
+            progress=progress,
+            reduce=lambda scored: rank_links(scored, max_candidates),
+        )
+    )
+    if not parts:
+        return pd.DataFrame(columns=LINK_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["tracing_request_id", "rank"]).reset_index(drop=True)
