@@ -24,7 +24,7 @@ import pandas as pd
 
 from kinlink.blocking.rules import MAX_BLOCK_SIZE, RULES_BY_CODE
 
-LinkType = Literal["link", "dedupe", "all"]
+LinkType = Literal["link", "dedupe", "all", "sweep"]
 
 #: The prepared columns candidate generation reads.
 BLOCKING_COLUMNS = ("record_id", "record_type", "agency", "consent", "block_keys")
@@ -103,6 +103,10 @@ def _numbered_type_condition(link_type: str) -> str:
         return "l.is_case and r.is_case and l.rid < r.rid"
     if link_type == "all":
         return "l.rid < r.rid"
+    if link_type == "sweep":
+        # New records (left) against all, never request-request; a pair of two new
+        # records once, from the smaller number's side.
+        return "l.is_new and (not r.is_new or l.rid < r.rid) and (l.is_case or r.is_case)"
     raise ValueError(f"unknown link_type {link_type!r}")
 
 
@@ -122,6 +126,13 @@ class PartitionedCandidates:
 
     Keys are joined on a 64-bit hash: two different keys colliding (odds of about one
     in 10^5 for 30 million distinct keys) would only merge two blocks.
+
+    ``link_type="sweep"`` with ``new_table`` (a table of ``record_id``) is the nightly
+    sweep's job: the new records against every record, both directions, never a
+    tracing request with a tracing request; block sizes are counted over all records,
+    but only keys some new record carries are kept. Its pairs are oriented as the
+    engine orients them: the tracing request on the left of a link, the smaller
+    ``record_id`` on the left of a duplicate.
     """
 
     def __init__(
@@ -133,7 +144,10 @@ class PartitionedCandidates:
         *,
         honour_consent: bool = True,
         join_rows_per_part: int = JOIN_ROWS_PER_PART,
+        new_table: str | None = None,
     ) -> None:
+        if (link_type == "sweep") != (new_table is not None):
+            raise ValueError("the sweep job, and only it, needs the table of new records")
         self.engine = engine
         self.link_type = link_type
         self.consent = (
@@ -147,7 +161,11 @@ class PartitionedCandidates:
                 select row_number() over (order by record_id) as rid, record_id,
                        coalesce(record_type, 'case') = 'case' as is_case,
                        dense_rank() over (order by coalesce(agency, '')) as agency_no,
-                       consent
+                       consent, {
+                    "record_id in (select record_id from " + new_table + ")"
+                    if new_table
+                    else "false"
+                } as is_new
                 from {prepared_table}
                 """
             )
@@ -157,18 +175,19 @@ class PartitionedCandidates:
             engine.materialise(
                 f"""
                 with k as (
-                    select n.rid, n.is_case, n.agency_no, n.consent, {explode}
+                    select n.rid, n.is_case, n.agency_no, n.consent, n.is_new, {explode}
                     from {prepared_table} as p inner join {nodes} as n
                       on p.record_id = n.record_id
                 ),
                 h as (
-                    select rid, is_case, agency_no, consent,
+                    select rid, is_case, agency_no, consent, is_new,
                            {engine.hash_expr("bkey")} as kh, ascii(bkey) as rule
                     from k
                 ),
                 sizes as (
                     select kh, count(*) as n from h group by kh
                     having count(*) >= 2 and count(*) <= {int(max_block_size)}
+                       {"and bool_or(is_new)" if new_table else ""}
                 )
                 select h.*, sizes.n from h inner join sizes on h.kh = sizes.kh
                 """
@@ -197,11 +216,23 @@ class PartitionedCandidates:
               and ({self.consent})
             group by l.rid, r.rid
         )
-        select nl.record_id as record_id_l, nr.record_id as record_id_r, chr(pp.rule) as rule
+        select {self._oriented("nl", "nr")}, chr(pp.rule) as rule
         from pp
         inner join {self.nodes.physical_name} as nl on nl.rid = pp.rid_l
         inner join {self.nodes.physical_name} as nr on nr.rid = pp.rid_r
         """
+
+    def _oriented(self, a: str, b: str) -> str:
+        if self.link_type != "sweep":
+            return f"{a}.record_id as record_id_l, {b}.record_id as record_id_r"
+        swap = (
+            f"(({a}.is_case and not {b}.is_case)"
+            f" or ({a}.is_case = {b}.is_case and {a}.rid > {b}.rid))"
+        )
+        return (
+            f"case when {swap} then {b}.record_id else {a}.record_id end as record_id_l, "
+            f"case when {swap} then {a}.record_id else {b}.record_id end as record_id_r"
+        )
 
     def part(self, part: int) -> Any:
         """One part's pairs, materialised on the backend (drop it when done)."""

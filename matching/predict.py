@@ -75,12 +75,16 @@ class Session:
         join_rows_per_part: int = JOIN_ROWS_PER_PART,
         progress: bool = False,
         reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        new_table: str | None = None,
+        counted: list[int] | None = None,
     ) -> Iterator[pd.DataFrame]:
         """Candidates and scores, one part at a time (see ``PartitionedCandidates``).
 
         Yields each part's scored pairs at or above the threshold (``columns`` of
         Splink's output, after ``reduce`` if given), so that neither the candidate
-        pairs nor the scores of a million records are ever held at once.
+        pairs nor the scores of a million records are ever held at once. ``new_table``
+        is for the sweep's job (``link_type="sweep"``); ``counted``, if given, gets
+        each part's number of candidate pairs appended (for reports).
         """
         candidates = PartitionedCandidates(
             self.engine,
@@ -88,6 +92,7 @@ class Session:
             link_type,
             max_block_size,
             join_rows_per_part=join_rows_per_part,
+            new_table=new_table,
         )
         try:
             parts: Any = range(candidates.parts)
@@ -97,6 +102,14 @@ class Session:
                 parts = tqdm(parts, desc=f"{link_type} parts", unit="part", disable=False)
             for part in parts:
                 pairs = candidates.part(part)
+                if counted is not None:
+                    counted.append(
+                        int(
+                            self.engine.query(f"select count(*) as n from {pairs.physical_name}")[
+                                "n"
+                            ][0]
+                        )
+                    )
                 scored = self.score(pairs, threshold_match_probability=threshold_match_probability)
                 frame = self.engine.to_pandas(scored)[columns]
                 for table in (scored, pairs):

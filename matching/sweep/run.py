@@ -334,6 +334,7 @@ def _run(
         min_probability=options.min_probability,
         max_block_size=options.max_block_size,
         explain=options.explain,
+        progress=options.progress,
     )
     lap("score")
     log(f"{n_candidates} candidate pairs compared, {len(scored)} kept")
