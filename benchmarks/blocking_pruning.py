@@ -350,7 +350,7 @@ def variants() -> list[tuple[str, str]]:
         label = "+".join(c.replace("given_name", "given") for c in modes)
         kind = "cheap " if "cheap" in modes.values() else ""
         out.append((f"2: {kind}bound({label}) >= w(p=0.01)", f"{name} >= {t01!r}"))
-    for name in ("b4", "c4"):
+    for name in [b for b in ("b4", "c4") if b in BOUNDS]:
         out.append(
             (
                 f"2: {name} >= w(p=0.01) dedupe, >= w(1e-7) link",
