@@ -54,6 +54,8 @@ DEFAULT_MAX_SIZE = 50
 CANNOT_LINK_MAX_COMPONENT = 2000
 
 PAIR_COLUMNS = ["record_id_l", "record_id_r", "match_probability", "match_weight"]
+#: The prepared columns clustering reads (the cannot-link check).
+CANNOT_LINK_COLUMNS = ("record_id", "given", "given_keys", "by_lo", "by_hi")
 
 
 def dedupe_records(
@@ -87,6 +89,8 @@ def dedupe_records(
             fingerprint=data_fingerprint(cases),
         )
     session = Session.open(prepared, model, engine)
+    del cases
+    prepared = prepared[list(CANNOT_LINK_COLUMNS)]  # the rest is the engine's now
     parts = list(
         session.score_in_parts(
             "dedupe",

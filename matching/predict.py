@@ -32,11 +32,13 @@ class Session:
     """A prepared table registered on an engine, with a Splink linker for one model.
 
     Kept together because the candidate SQL, Splink's predict and the explanation
-    re-scoring all read the same registered table.
+    re-scoring all read the same registered table. The session holds the engine's
+    copies, not the caller's pandas frame: a caller that needs only a few prepared
+    columns afterwards can let the rest go (at a million records the pandas lists
+    are gigabytes).
     """
 
     engine: Engine
-    prepared: pd.DataFrame
     model: KinlinkModel
     table: Any
     linker: Any
@@ -58,7 +60,7 @@ class Session:
             log_level=logging.WARNING,
             validate_settings=False,
         )
-        return cls(engine=engine, prepared=prepared, model=model, table=table, linker=linker)
+        return cls(engine=engine, model=model, table=table, linker=linker)
 
     def candidates_table(self, link_type: LinkType, max_block_size: int = MAX_BLOCK_SIZE) -> Any:
         """Materialise the candidate pairs on the backend (they can be tens of millions)."""

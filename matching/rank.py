@@ -82,6 +82,7 @@ def link_records(
             fingerprint=data_fingerprint(frame),
         )
     session = Session.open(prepared, model, engine)
+    del prepared  # the engine holds what scoring reads
     # A tracing request's candidates all fall in one part: ranking part by part keeps
     # only each request's best few in memory.
     parts = list(

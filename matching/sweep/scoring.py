@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 #: Prepared columns kept in the cache: ``name_rare`` depends on every record's token
 #: counts, so it is recomputed on each run rather than cached.
 _CACHED = [c for c in PREPARED_COLUMNS if c != "name_rare"]
+#: Records per Parquet row group of the cache.
+ROW_GROUP_SIZE = 100_000
 #: Source files whose change invalidates cached prepared rows.
 _PREPARE_CODE = ("matching/prepare.py", "blocking/rules.py", "phonetics")
 
@@ -103,7 +105,9 @@ class PreparedCache:
     def save(self, table: pa.Table) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        pq.write_table(table, tmp)
+        # Row groups of 100,000 records: one group of a million records holds over
+        # 2 GB of blocking keys in one list column, which Arrow cannot read back.
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
         tmp.replace(self.path)  # atomic: a reader sees the old file or the new one
         for old in self.folder.glob(f"{self.prefix}-*.parquet"):
             if old != self.path:
