@@ -172,6 +172,10 @@ def given_name_comparison(f: SqlFunctions) -> CustomComparison:
         f"{f.contains('name_all_r', 'given_first_l')} or "
         f"{f.contains('name_all_l', 'given_first_r')}"
     )
+    swapped = (
+        f"{f.contains('name_all_r', 'given_first_l')} and "
+        f"{f.contains('name_all_l', 'given_first_r')}"
+    )
     return CustomComparison(
         output_column_name="given_name",
         comparison_description="child's given name (canonical, nickname-resolved, phonetic)",
@@ -194,18 +198,21 @@ def given_name_comparison(f: SqlFunctions) -> CustomComparison:
             ),
             # Below "in common": both given names are names of the curated table and
             # no form is shared, so they are two different names (Xuseen/Hussein vs
-            # Hassan share every phonetic key); unless one's given name is found in the
-            # other's name (names written in another order).
+            # Hassan share every phonetic key); unless each one's given name is found
+            # in the other's name (the same names written in another order). One way
+            # only is no excuse: in name-chain cultures a grandfather's name is often
+            # another child's given name (Houssein Adam Houssein / Hassane Adam
+            # Houssein are two cousins).
             _level(
                 f"{f.size('given_known_l')} > 0 and {f.size('given_known_r')} > 0"
-                f" and not ({elsewhere})",
+                f" and not ({swapped})",
                 "two different known given names",
                 py=lambda v: (
                     (v.size("given_known_l") > 0)
                     & (v.size("given_known_r") > 0)
                     & ~(
                         v.contains("name_all_r", "given_first_l")
-                        | v.contains("name_all_l", "given_first_r")
+                        & v.contains("name_all_l", "given_first_r")
                     )
                 ),
             ),

@@ -17,7 +17,7 @@ import gc
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -291,12 +291,53 @@ def _given_of(name: str | None, first: str | None, other: str | None) -> list[st
     sources += _split_multi(other)
     for i, text in enumerate(sources):
         if i == 1 and text:
+            if _is_family_in_capitals(text, name):
+                # A form that writes family names in CAPITALS, with the family name
+                # typed into name_first (``KAMBALE`` / ``Jean-Pierre``): not a given name.
+                continue
             toks = encode(text).tokens
             given = toks[0] if toks else None
         else:
             given = given_of_name(text)
         if given and given not in out:
             out.append(given)
+    return out
+
+
+def _is_family_in_capitals(first: str, name: str | None) -> bool:
+    """``first`` holds only words the full ``name`` writes in CAPITALS (its family part).
+
+    ``name`` must mix capitals and other words, as DRC and Ukrainian forms do
+    (``ILUNGA Jean-Pierre``); then a ``name_first`` of ``Ilunga`` or ``ILUNGA`` is the
+    family name typed into the wrong field.
+    """
+    if not name:
+        return False
+    words = [w for w in name.split() if _CASED.search(w)]
+    caps = [w for w in words if _is_capitals(w)]
+    if not caps or len(caps) == len(words):
+        return False
+    family = set(encode(" ".join(caps)).tokens)
+    mine = encode(first).tokens
+    return bool(mine) and all(t in family for t in mine)
+
+
+def _compound_given(given: Sequence[str], *texts: str | None) -> set[str]:
+    """Tokens of hyphenated words that hold a given name (``Jean-Pierre``: jean, piere).
+
+    The second part of a compound given name is the given name too, not the family
+    part: read as family, "KAMBALE Jean-Pierre" and "ILUNGA Jean-Pierre" would agree
+    on their "family name" piere.
+    """
+    out: set[str] = set()
+    for text in texts:
+        if not text or "-" not in text:
+            continue
+        for word in text.split():
+            if "-" in word:
+                tokens = encode(word).tokens
+                if any(t in given for t in tokens):
+                    out.update(tokens)
     return out
 
 
@@ -523,7 +564,8 @@ def _name_part(
     for tok in given:
         given_keys |= token_keys(tok) | surface.get(tok, frozenset())
     # The rest of the name (father, grandfather, family name): what siblings share.
-    rest = [t for t in _merge(main, others).tokens if t not in given]
+    in_given = set(given) | _compound_given(given, name, first, middle, last)
+    rest = [t for t in _merge(main, others).tokens if t not in in_given]
     rest_keys: set[str] = set()
     for tok in rest:
         rest_keys |= token_keys(tok) | surface.get(tok, frozenset())
@@ -542,7 +584,7 @@ def _name_part(
         tuple(t for t in given if phonetics.nicknames.is_known(t)),
         tuple(rest),
         tuple(sorted(rest_keys)),
-        " ".join(sorted(t for t in main.tokens if t not in given)) or None,
+        " ".join(sorted(t for t in main.tokens if t not in in_given)) or None,
         lineage(name or joined),
     )
 

@@ -198,6 +198,8 @@ def test_two_different_known_given_names_are_their_own_level():
             {"record_id": "same", "record_type": "case", "name": "Xasan Axmed Cali"},
             {"record_id": "other", "record_type": "case", "name": "Xuseen Axmed Cali"},
             {"record_id": "order", "record_type": "case", "name": "Ahmed Hassan Ali"},
+            # a cousin: the query's given name is only this child's grandfather's
+            {"record_id": "cousin", "record_type": "case", "name": "Hussein Ahmed Hassan"},
         ]
     )
     index = MatchIndex(None, load_model(DEFAULT_M_FILES["link"]), prepared=prepare_records(cases))
@@ -209,5 +211,27 @@ def test_two_different_known_given_names_are_their_own_level():
     assert levels["same"].startswith("same given name")
     assert levels["other"] == "two different known given names"
     assert levels["order"] != "two different known given names"
+    assert levels["cousin"] == "two different known given names"
     weights = _weights(load_model(DEFAULT_M_FILES["link"]), "given_name")
     assert weights["two different known given names"] < weights["given names sound alike"]
+
+
+def test_compound_given_name_is_not_the_family_part():
+    """A compound given name ("Jean-Pierre"): both parts are the given name; read as
+    family, two children called Jean-Pierre with different family names would agree
+    on "piere"."""
+    a = _row(name="KAMBALE Jean-Pierre", name_first="KAMBALE", name_last="Jean-Pierre")
+    b = _row(name="ILUNGA Jean-Pierre", name_first="Ilunga", name_last="Jean-Pierre")
+    assert a["given"] == b["given"] == [given_of_name("Jean")]
+    assert a["rest_tokens"] == ["kambale"] and b["rest_tokens"] == ["ilunga"]
+    # a hyphenated family name stays the family part
+    c = _row(name="Maria Garcia-Lopez")
+    assert c["given"] == [given_of_name("Maria")] and len(c["rest_tokens"]) == 2
+
+
+def test_family_name_typed_into_name_first_is_not_a_given_name():
+    row = _row(name="TKACHUK Anastasiya", name_first="TKACHUK", name_last="Anastasiya")
+    assert row["given"] == [given_of_name("Anastasiya")]
+    # without a full name in capitals to say so, name_first stays a given name
+    plain = _row(name_first="TKACHUK", name_last="Anastasiya")
+    assert given_of_name("Tkachuk") in plain["given"]
