@@ -14,6 +14,7 @@ never becomes "alehander" while Xasan becomes "hasan".
 from __future__ import annotations
 
 import functools
+import re
 
 from kinlink.phonetics.nicknames import LEXICON
 from kinlink.phonetics.orthography import (
@@ -86,8 +87,16 @@ def _crosses_tokens(raw: list[str]) -> bool:
     return any(t[-1] in "/." or t[0] == "/" for t in raw)
 
 
+#: "s/o" and "d/o" (son of, daughter of), as South Asian and Afghan forms write the
+#: father's name: the patronymic connector "bin" in another spelling. Split on the
+#: slash they would be two one-letter "names" and, read as a name chain, a father "d".
+_SLASH_CONNECTOR = re.compile(r"(?<!\S)[sd]\s*/\s*o(?:f)?\.?(?!\S)", re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _analyse(text: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    if "/" in text:
+        text = _SLASH_CONNECTOR.sub(" bin ", text)
     raw = text.split()
     if ("/" in text or "." in text) and _crosses_tokens(raw):
         toks = _pieces_of(romanize(text))

@@ -107,6 +107,8 @@ def test_different_names_score_lower(a, b):
         ("Daw Aung San", ("aung", "san")),
         ("Dr. Sheikh Ali", ("ali",)),
         ("Alexander", ("aleksander",)),  # no Somali reading of x outside Somali names
+        ("Gulalai d/o Ahmad", ("gulalai", "ahmad")),  # daughter of: a connector
+        ("Ali S/O Karim", ("ali", "karim")),
         ("", ()),
     ],
 )
