@@ -222,9 +222,28 @@ def given_of_name(text: str | None) -> str | None:
     given = structure.given
     tokens = structure.tokens
     if given and structure.convention != "chain" and len(tokens) > 1 and given == tokens[0]:
-        after = _given_after_surname(text.split())
+        words = text.split()
+        after = _given_after_surname(words) or _prenom_last(words)
         given = after or given
     return phonetics.canonical_token(given) if given else None
+
+
+def _prenom_last(words: list[str]) -> str | None:
+    """The prénom of a Congolese NOM POSTNOM Prénom name typed without capitals.
+
+    Only when the last word is a given name of the curated table's DRC section (a
+    French, Christian or Swahili prénom: ``Tshimanga Cirhuza Emmanuel``) and the first
+    word is no known given name: "Fama Abdallah" stays Fama.
+    """
+    if len(words) < 2 or _known_given(words[0]):
+        return None
+    tokens = encode(words[-1]).tokens  # "Jean-Pierre": its first part, jean
+    if not tokens:
+        return None
+    last = tokens[0]
+    if phonetics.nicknames.is_known(last) and phonetics.nicknames.culture_of(last) == "drc":
+        return last
+    return None
 
 
 #: Endings of East Slavic family names as written or romanised (Kravchenko, Tkachuk,

@@ -235,3 +235,13 @@ def test_family_name_typed_into_name_first_is_not_a_given_name():
     # without a full name in capitals to say so, name_first stays a given name
     plain = _row(name_first="TKACHUK", name_last="Anastasiya")
     assert given_of_name("Tkachuk") in plain["given"]
+
+
+def test_congolese_prenom_last_without_capitals():
+    """NOM POSTNOM Prénom typed without capitals: the prénom is the given name when the
+    curated table knows it as a DRC given name and the first word is no given name."""
+    assert given_of_name("Tshimanga Cirhuza Emmanuel") == given_of_name("Emmanuel")
+    assert given_of_name("Kambale Jean-Pierre") == given_of_name("Jean")
+    assert given_of_name("Rachel Kabongo") == given_of_name("Rachel")
+    # an Arabic or Sahelian name chain keeps its first word
+    assert given_of_name("Fama Abdallah") == given_of_name("Fama")
