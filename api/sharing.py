@@ -143,6 +143,7 @@ VALUE_FIELDS: dict[str, tuple[str, ...]] = {
     "place_tokens": ("location_origin", "location_separation", "location_current"),
     "place_keys": ("location_origin", "location_separation", "location_current"),
     "origin": ("location_origin",),
+    "place_history": ("location_origin", "location_separation"),
     "sep_date": ("date_of_separation",),
     "ids": ("unhcr_individual_no", "icrc_ref_no", "national_id_no"),
     "id_types": ("unhcr_individual_no", "icrc_ref_no", "national_id_no"),

@@ -784,9 +784,21 @@ def place_comparison(f: SqlFunctions) -> CustomComparison:
         output_column_name="place",
         comparison_description="places of origin, separation and residence (token sets)",
         comparison_levels=[
+            # Missing also when one side records only where the child is now (a camp)
+            # and it is not among the other's places: where the child is now and
+            # where a family last saw the child differ for every separated child.
             _null(
-                f"{f.size('place_tokens_l')} = 0 or {f.size('place_tokens_r')} = 0",
-                py=lambda v: (v.size("place_tokens_l") == 0) | (v.size("place_tokens_r") == 0),
+                f"{f.size('place_tokens_l')} = 0 or {f.size('place_tokens_r')} = 0"
+                f" or (({f.size('place_history_l')} = 0 or {f.size('place_history_r')} = 0)"
+                f" and not {f.overlaps('place_keys_l', 'place_keys_r')})",
+                py=lambda v: (
+                    (v.size("place_tokens_l") == 0)
+                    | (v.size("place_tokens_r") == 0)
+                    | (
+                        ((v.size("place_history_l") == 0) | (v.size("place_history_r") == 0))
+                        & ~v.overlaps("place_keys_l", "place_keys_r")
+                    )
+                ),
             ),
             _level(
                 "origin_l = origin_r",

@@ -64,6 +64,7 @@ PREPARED_COLUMNS: tuple[str, ...] = (
     "place_tokens",
     "place_keys",
     "origin",
+    "place_history",
     "sep_date",
     "ids",
     "id_types",
@@ -658,7 +659,7 @@ def _relatives_part(
     )
 
 
-_PLACE_PART = ("place_tokens", "place_keys", "origin")
+_PLACE_PART = ("place_tokens", "place_keys", "origin", "place_history")
 
 
 _PLACE_FIELDS = ("record_type", *_LOCATION_COLUMNS)
@@ -677,7 +678,15 @@ def _place_part(
         current = None
     places = [_place(origin), _place(separation), _place(current)]
     place = _merge(*places)
-    return place.tokens, tuple(sorted(place.keys)), " ".join(places[0].tokens) or None
+    # Where the child came from and was separated (not where the child is now): a
+    # case that only records its current camp says nothing about a request's village.
+    history = _merge(*places[:2])
+    return (
+        place.tokens,
+        tuple(sorted(place.keys)),
+        " ".join(places[0].tokens) or None,
+        history.tokens,
+    )
 
 
 _BIRTH_PART = ("dob", "dob_ym", "by_lo", "by_hi")
