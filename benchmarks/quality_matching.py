@@ -104,6 +104,30 @@ def _misses(dataset, links: pd.DataFrame, n: int) -> None:
             break
 
 
+def _dedupe_errors(dataset, pairs: pd.DataFrame, n: int) -> None:
+    """The n highest-weight pairs of different children, side by side, for reading by hand."""
+    entity = dataset.entity_of
+    recs = dataset.records.set_index("record_id")
+    cols = ["agency", "name", "name_first", "name_last", "sex", "date_of_birth", "age"]
+    cols += ["estimated", "mother_name", "father_name", "location_origin", "location_current"]
+    wrong = pairs[pairs["record_id_l"].map(entity) != pairs["record_id_r"].map(entity)]
+    right = pairs[pairs["record_id_l"].map(entity) == pairs["record_id_r"].map(entity)]
+    print(f"dedupe errors: {len(wrong)} pairs of different children scored, {len(right)} true")
+    for cut in (0.5, 0.9, 0.97, 0.99, 0.999):
+        print(
+            f"  p >= {cut}: {int((wrong['score'] >= cut).sum())} wrong, "
+            f"{int((right['score'] >= cut).sum())} right"
+        )
+    for _, p in wrong.sort_values("match_weight", ascending=False).head(n).iterrows():
+        print(f"--- weight {p['match_weight']:.2f} p {p['score']:.4f}")
+        for rid in (p["record_id_l"], p["record_id_r"]):
+            row = recs.loc[rid]
+            vals = " | ".join(
+                str(row[c]) for c in cols if c in row and str(row[c]) not in ("", "nan", "None")
+            )
+            print(f"  {entity.get(rid)} {dataset.culture_of.get(rid)}: {vals}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("dataset", help="harness data set spec, e.g. synthetic:2000:1")
@@ -111,6 +135,9 @@ def main() -> None:
     parser.add_argument("--skip-link", action="store_true")
     parser.add_argument("--skip-dedupe", action="store_true")
     parser.add_argument("--misses", type=int, default=0)
+    parser.add_argument(
+        "--dedupe-errors", type=int, default=0, help="print the N best-scored wrong pairs"
+    )
     args = parser.parse_args()
 
     from kinlink.eval.datasets import load_dataset
@@ -136,6 +163,8 @@ def main() -> None:
         fig = score_dedupe(dataset, pairs, clusters)
         _print_dedupe(fig)
         print(f"  ({time.perf_counter() - t:.0f} s)")
+        if args.dedupe_errors:
+            _dedupe_errors(dataset, pairs, args.dedupe_errors)
 
 
 if __name__ == "__main__":
