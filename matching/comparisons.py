@@ -369,6 +369,25 @@ def birth_comparison(f: SqlFunctions) -> CustomComparison:
                     & (v.num("by_lo_l") == v.num("by_lo_r"))
                 ),
             ),
+            # Two estimates of 5 and 11 years have overlapping intervals (teenagers'
+            # ages are guessed widely), but a child estimated at the same age by two
+            # caseworkers is far likelier the same child: the midpoints tell them apart.
+            _level(
+                "by_lo_l <= by_hi_r and by_lo_r <= by_hi_l"
+                " and abs((by_lo_l + by_hi_l) - (by_lo_r + by_hi_r)) <= 2",
+                "birth-year intervals overlap, midpoints within 1 year",
+                py=lambda v: (
+                    (v.num("by_lo_l") <= v.num("by_hi_r"))
+                    & (v.num("by_lo_r") <= v.num("by_hi_l"))
+                    & (
+                        np.abs(
+                            (v.num("by_lo_l") + v.num("by_hi_l"))
+                            - (v.num("by_lo_r") + v.num("by_hi_r"))
+                        )
+                        <= 2
+                    )
+                ),
+            ),
             _level(
                 "by_lo_l <= by_hi_r and by_lo_r <= by_hi_l",
                 "birth-year intervals overlap",
@@ -539,10 +558,14 @@ def _family_signals(f: SqlFunctions) -> tuple[str, str, str]:
     Details: mother's name, father's name, another relative (caregiver/inquirer vs any
     relative), the father's given name in the child's name chain, the separation date,
     a telephone number (a family's, not the child's). Strong: the whole name (2+ tokens,
-    or every token of a one-word name), the same chain, within a week, the same number;
-    weak: one token or a phonetic key ("Fatima" alone is common), within 45 days. A
-    detail unknown on either side counts nowhere; the relative, patronymic and
-    telephone details can only agree (their absence is common for one child).
+    or two one-word names), the same chain, within a week, the same number; weak: one
+    token or a phonetic key ("Fatima" alone is common; "Tesfaye Tesfaye" is one distinct
+    token and agrees with "Tesfaye Gebrehiwet" only weakly), within 45 days. A detail
+    unknown on either side counts nowhere; the relative, patronymic and telephone
+    details can only agree (their absence is common for one child). The chain counts
+    only when a father's name is missing: where both are known it repeats the father's
+    given name (cousins share it through their grandfather), and counted twice it made
+    cousins "2+ family details agree fully" (measured in docs/matching.md).
 
     This is the definition of the family levels (``FAMILY_LEVELS``) and the reference
     the tests hold :func:`_family_code` to; scoring uses the code, which is cheaper.
@@ -553,8 +576,8 @@ def _family_signals(f: SqlFunctions) -> tuple[str, str, str]:
 
     def whole(slot: str) -> str:
         common = f.common(f"{slot}_tokens_l", f"{slot}_tokens_r")
-        shorter = f"least({f.size(f'{slot}_tokens_l')}, {f.size(f'{slot}_tokens_r')})"
-        return f"({common} >= 2 or ({common} >= 1 and {shorter} = 1))"
+        longer = f"greatest({f.size(f'{slot}_tokens_l')}, {f.size(f'{slot}_tokens_r')})"
+        return f"({common} >= 2 or ({common} >= 1 and {longer} = 1))"
 
     def alike(slot: str) -> str:
         return (
@@ -567,8 +590,9 @@ def _family_signals(f: SqlFunctions) -> tuple[str, str, str]:
         f"{f.common('relatives_tokens_l', 'caregiver_tokens_r')})"
     )
     chain = (
-        f"{f.contains('lineage_r', 'father_given_l')} or "
-        f"{f.contains('lineage_l', 'father_given_r')}"
+        f"({f.size('father_tokens_l')} = 0 or {f.size('father_tokens_r')} = 0) and "
+        f"({f.contains('lineage_r', 'father_given_l')} or "
+        f"{f.contains('lineage_l', 'father_given_r')})"
     )
     sep_known = "sep_date_l is not null and sep_date_r is not null"
     diff = f.day_diff("sep_date_l", "sep_date_r")
@@ -643,7 +667,7 @@ def _family_code(f: SqlFunctions) -> str:
         return (
             f"(case when {n_l} = 0 or {n_r} = 0 then 0"
             f" when {f.overlaps(tl, tr)} then"
-            f" (case when least({n_l}, {n_r}) = 1 or {f.common(tl, tr)} >= 2"
+            f" (case when greatest({n_l}, {n_r}) = 1 or {f.common(tl, tr)} >= 2"
             f" then 1 else {_WEAK} end)"
             f" when {f.overlaps(f'{slot}_keys_l', f'{slot}_keys_r')} then {_WEAK}"
             f" else {_DIFFER} end)"
@@ -657,8 +681,9 @@ def _family_code(f: SqlFunctions) -> str:
         f" else {_WEAK} end)"
     )
     chain = (
-        f"(case when {f.contains('lineage_r', 'father_given_l')} or "
-        f"{f.contains('lineage_l', 'father_given_r')} then 1 else 0 end)"
+        f"(case when ({f.size('father_tokens_l')} = 0 or {f.size('father_tokens_r')} = 0)"
+        f" and ({f.contains('lineage_r', 'father_given_l')} or "
+        f"{f.contains('lineage_l', 'father_given_r')}) then 1 else 0 end)"
     )
     diff = f.day_diff("sep_date_l", "sep_date_r")
     separation = (
@@ -676,7 +701,7 @@ def _family_code_py(v: PairColumns) -> Any:
     def parent(slot: str) -> Any:
         tl, tr = f"{slot}_tokens_l", f"{slot}_tokens_r"
         n_l, n_r = v.size(tl), v.size(tr)
-        strong = (np.minimum(n_l, n_r) == 1) | (v.common(tl, tr) >= 2)
+        strong = (np.maximum(n_l, n_r) == 1) | (v.common(tl, tr) >= 2)
         return np.select(
             [
                 np.broadcast_to((n_l == 0) | (n_r == 0), (v.n,)),
@@ -697,7 +722,8 @@ def _family_code_py(v: PairColumns) -> Any:
             [0, 1],
             _WEAK,
         )
-        chain = np.where(_chain(v), 1, 0)
+        father_unknown = (v.size("father_tokens_l") == 0) | (v.size("father_tokens_r") == 0)
+        chain = np.where(_chain(v) & father_unknown, 1, 0)
         diff = _separation_days(v)
         separation = np.select(
             [
@@ -780,6 +806,7 @@ def family_comparison(f: SqlFunctions) -> CustomComparison:
 def place_comparison(f: SqlFunctions) -> CustomComparison:
     common = f.common("place_tokens_l", "place_tokens_r")
     overlap = f.overlaps("place_tokens_l", "place_tokens_r")
+    history = f.overlaps("place_history_l", "place_history_r")
     return CustomComparison(
         output_column_name="place",
         comparison_description="places of origin, separation and residence (token sets)",
@@ -807,25 +834,24 @@ def place_comparison(f: SqlFunctions) -> CustomComparison:
                 tf_adjustment_weight=1.0,
                 py=lambda v: v.eq("origin_l", "origin_r"),
             ),
+            # Where the child came from or was separated agreeing says much more than
+            # the camp the child is in now, which thousands of children share.
             _level(
-                f"{overlap} and {common} >= 3",
-                "3+ place names in common",
+                f"{history} and {common} >= 3",
+                "origin or separation place and more in common",
                 py=lambda v: (
-                    v.overlaps("place_tokens_l", "place_tokens_r")
+                    v.overlaps("place_history_l", "place_history_r")
                     & (v.common("place_tokens_l", "place_tokens_r") >= 3)
                 ),
             ),
             _level(
-                f"{overlap} and {common} >= 2",
-                "2 place names in common",
-                py=lambda v: (
-                    v.overlaps("place_tokens_l", "place_tokens_r")
-                    & (v.common("place_tokens_l", "place_tokens_r") >= 2)
-                ),
+                history,
+                "origin or separation place in common",
+                py=lambda v: v.overlaps("place_history_l", "place_history_r"),
             ),
             _level(
                 overlap,
-                "one place name in common",
+                "only the current place in common",
                 py=lambda v: v.overlaps("place_tokens_l", "place_tokens_r"),
             ),
             _level(
@@ -930,13 +956,13 @@ def nationality_comparison(f: SqlFunctions) -> CustomComparison:
 STARTING_M: dict[str, tuple[float, ...]] = {
     "given_name": (0.8, 0.08, 0.01, 0.04, 0.03, 0.01, 0.02, 0.01),
     "name": (0.5, 0.2, 0.05, 0.05, 0.1, 0.05, 0.05),
-    "birth": (0.15, 0.04, 0.03, 0.05, 0.5, 0.12, 0.08, 0.03),
+    "birth": (0.15, 0.04, 0.03, 0.05, 0.4, 0.15, 0.1, 0.05, 0.03),
     "sex": (0.95, 0.05),
     "mother": (0.5, 0.1, 0.25, 0.1, 0.05),
     "father": (0.5, 0.1, 0.25, 0.1, 0.05),
     "other_relative": (0.1, 0.4, 0.5),
     "patronymic": (0.45, 0.15, 0.4),
-    "place": (0.35, 0.1, 0.15, 0.25, 0.05, 0.1),
+    "place": (0.35, 0.15, 0.25, 0.1, 0.05, 0.1),
     "separation_date": (0.4, 0.2, 0.25, 0.15),
     "identifier": (0.95, 0.05),
     "telephone": (0.9, 0.1),

@@ -104,7 +104,7 @@ def test_incremental_equals_full_and_keeps_cluster_ids(store, sweep_model, tmp_p
         return {k: v for k, v in pairs.items() if new_pks & set(k)}
 
     assert touching_new(full_pairs) == touching_new(incremental_pairs)
-    assert len(full_pairs) == pytest.approx(len(incremental_pairs), rel=0.02)
+    assert len(full_pairs) == pytest.approx(len(incremental_pairs), rel=0.05)
     with store.session() as session:
         runs = latest_reports(session, 10)
     assert [r.status for r in runs] == ["succeeded"] * 4
