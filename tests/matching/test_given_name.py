@@ -146,8 +146,7 @@ def test_family_is_counted_once_and_outweighed_by_given_name_and_birth():
             < 0
         ), job
         assert (
-            family["2+ family details agree fully"] + given["all other"] + birth["all other"]
-            < 0
+            family["2+ family details agree fully"] + given["all other"] + birth["all other"] < 0
         ), job
 
 
