@@ -845,6 +845,14 @@ def place_comparison(f: SqlFunctions) -> CustomComparison:
                 ),
             ),
             _level(
+                f"{history} and {common} >= 2",
+                "origin or separation place and one more name in common",
+                py=lambda v: (
+                    v.overlaps("place_history_l", "place_history_r")
+                    & (v.common("place_tokens_l", "place_tokens_r") >= 2)
+                ),
+            ),
+            _level(
                 history,
                 "origin or separation place in common",
                 py=lambda v: v.overlaps("place_history_l", "place_history_r"),
@@ -962,7 +970,7 @@ STARTING_M: dict[str, tuple[float, ...]] = {
     "father": (0.5, 0.1, 0.25, 0.1, 0.05),
     "other_relative": (0.1, 0.4, 0.5),
     "patronymic": (0.45, 0.15, 0.4),
-    "place": (0.35, 0.15, 0.25, 0.1, 0.05, 0.1),
+    "place": (0.35, 0.15, 0.1, 0.2, 0.1, 0.05, 0.1),
     "separation_date": (0.4, 0.2, 0.25, 0.15),
     "identifier": (0.95, 0.05),
     "telephone": (0.9, 0.1),
