@@ -803,6 +803,13 @@ def family_comparison(f: SqlFunctions) -> CustomComparison:
     )
 
 
+def _history_and_common(v: PairColumns, at_least: int) -> Any:
+    """An origin/separation place in common and ``at_least`` place names in all, in-process."""
+    return v.overlaps("place_history_l", "place_history_r") & (
+        v.common("place_tokens_l", "place_tokens_r") >= at_least
+    )
+
+
 def place_comparison(f: SqlFunctions) -> CustomComparison:
     common = f.common("place_tokens_l", "place_tokens_r")
     overlap = f.overlaps("place_tokens_l", "place_tokens_r")
@@ -839,18 +846,12 @@ def place_comparison(f: SqlFunctions) -> CustomComparison:
             _level(
                 f"{history} and {common} >= 3",
                 "origin or separation place and more in common",
-                py=lambda v: (
-                    v.overlaps("place_history_l", "place_history_r")
-                    & (v.common("place_tokens_l", "place_tokens_r") >= 3)
-                ),
+                py=lambda v: _history_and_common(v, 3),
             ),
             _level(
                 f"{history} and {common} >= 2",
                 "origin or separation place and one more name in common",
-                py=lambda v: (
-                    v.overlaps("place_history_l", "place_history_r")
-                    & (v.common("place_tokens_l", "place_tokens_r") >= 2)
-                ),
+                py=lambda v: _history_and_common(v, 2),
             ),
             _level(
                 history,
