@@ -74,6 +74,8 @@ _MULTI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"tz"), "ts"),
     (re.compile(r"^dj|(?<=[aeiou])dj|dj(?=[aeiou])"), "j"),
     (re.compile(r"ph"), "f"),
+    # French/English -que for final k (Rafique, Sadique, Farouque, Tawfique).
+    (re.compile(r"(?<=[aeiou])que$"), "k"),
     (re.compile(r"ck"), "k"),
     (re.compile(r"kh"), "h"),
     (re.compile(r"dh"), "d"),
@@ -81,6 +83,8 @@ _MULTI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"x"), "ks"),
     # French ou before a vowel is w (Oualid, Ouattara), elsewhere u (Oumar).
     (re.compile(r"^ou(?=[aeio])"), "w"),
+    # ... and between vowels (Haoua = Hawa, Aouatif = Awatif, Naoual = Nawal).
+    (re.compile(r"(?<=[aeio])ou(?=[aeio])"), "w"),
     (re.compile(r"ou"), "u"),
     (re.compile(r"oo"), "u"),
     (re.compile(r"ee"), "i"),
@@ -250,9 +254,13 @@ def _b(words: str) -> frozenset[str]:
 TITLES = _b(
     "mr mrs ms miss dr prof sheikh shaykh sheik shaikh haji hajji alhaji alhaj hadj hadji "
     "elhadj elhaj ato weyzero woizero wzo sayed_title "
-    # Burmese honorifics (Daw, U, Maung/Mg, Ma, Ko, Saw, Naw, Nang, Sai)
-    "u daw maung mg ma ko saw naw nang sai"
+    # Burmese honorifics (Daw, U, Maung, Ma, Ko, Saw, Naw, Nang, Sai; Mg is expanded
+    # to Maung by ABBREVIATIONS first)
+    "u daw maung ma ko saw naw nang sai"
 )
+#: Written abbreviations of one name element, expanded on the token (the Burmese
+#: honorific and name syllable Maung is abbreviated Mg: Mg Mg = Maung Maung).
+ABBREVIATIONS: dict[str, str] = {"mg": "maung"}
 # Patronymic connectors: son/daughter of.
 CONNECTORS = _b("bin ibn ben bint binti bt walad wad ould uld ag ult mint bn bnt abn wld")
 # Particles without a meaning of their own in a comparison.
@@ -337,9 +345,11 @@ def apply_name_rules(tokens: list[str]) -> tuple[list[str], list[int]]:
     """
     if SPECIAL_TOKENS.isdisjoint(tokens):
         return list(tokens), []
-    # Titles and honorifics at the start (Dr, Haji, Daw, U, Ato).
+    # Titles and honorifics at the start (Dr, Haji, Daw, U, Ato). A repeated
+    # honorific is a name, not a title: Burmese names double syllables, and
+    # Maung Maung, Ma Ma, Ko Ko are given names (U Maung Maung -> maung maung).
     i = 0
-    while i < len(tokens) - 1 and tokens[i] in TITLES:
+    while i < len(tokens) - 1 and tokens[i] in TITLES and tokens[i + 1] != tokens[i]:
         i += 1
     toks = tokens[i:]
     out: list[str] = []

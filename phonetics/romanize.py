@@ -13,7 +13,10 @@ Wikidata transliteration pairs (see docs/phonetics.md):
   vowels; the table keeps long vowels (ا و ي) as vowels, writes harakat when
   present, and handles the article, so "محمود" becomes "mhmud", close to
   "Mahmoud".
-* Myanmar: ICU ``Myanmar-Latin`` (anyascii is far from common spellings).
+* Myanmar: split into syllables and written in the conventional romanisation
+  of Burmese names (:mod:`kinlink.phonetics.myanmar`): Burmese writes a name
+  without spaces and ICU ``Myanmar-Latin`` writes it as one scholarly word
+  (``aungsaannhcukyi``), while Latin records write Aung San Suu Kyi.
 * Ge'ez, Devanagari and other Brahmic scripts: anyascii, which drops the
   inherent/6th-order vowel the way names are usually spelled
   (ተስፋዬ -> tesfaye, राम -> ram), where ICU writes "tasǝfāye", "rāma".
@@ -31,13 +34,14 @@ import unicodedata
 import icu
 from anyascii import anyascii
 
+from kinlink.phonetics.myanmar import romanize_myanmar
 from kinlink.phonetics.scripts import COMMON, script_runs
 
 # Characters that carry no letter: joiners, direction marks, BOM, tatweel, etc.
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co", "Cn"})
 _TATWEEL = "\u0640"
 
-_ICU_IDS = {"uk": "uk-uk_Latn/BGN", "ru": "ru-ru_Latn/BGN", "my": "Myanmar-Latin"}
+_ICU_IDS = {"uk": "uk-uk_Latn/BGN", "ru": "ru-ru_Latn/BGN"}
 _UK_ONLY = frozenset("іїєґІЇЄҐ")
 
 
@@ -192,13 +196,6 @@ def _romanize_arabic(run: str) -> str:
     return "".join(out)
 
 
-def _romanize_myanmar(run: str) -> str:
-    out = _icu("my").transliterate(run)
-    # ICU writes the vowel carrier အ as "a" before the vowel (အောင် -> aaung);
-    # common spellings write "Aung".
-    return out.replace("aau", "au").replace("aae", "ae").replace("aai", "ai")
-
-
 def _romanize_run(script: str, run: str) -> str:
     if script in ("Latin", COMMON):
         return run
@@ -208,7 +205,8 @@ def _romanize_run(script: str, run: str) -> str:
     if script == "Arabic":
         return _romanize_arabic(run)
     if script == "Myanmar":
-        return _romanize_myanmar(run)
+        # Syllables come out as separate words (spaces), like Latin spellings.
+        return romanize_myanmar(run)
     return anyascii(run)
 
 

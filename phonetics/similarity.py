@@ -66,6 +66,9 @@ _CROSS_SCRIPT = {
 _CROSS_SCRIPT.update({(b, a): c for (a, b), c in list(_CROSS_SCRIPT.items())})
 VOWEL_INDEL = 0.25
 WEAK_INDEL = 0.3
+#: Weight of Jaro-Winkler against the weighted edit similarity (it rescues
+#: spellings the edit costs do not know, at the price of prefix-sharing negatives).
+JW_WEIGHT = 0.9
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -166,7 +169,7 @@ def _token_sim(a: str, b: str) -> float:
         return _token_sim(*sorted((sa, sb)))
     edit = max(_edit_similarity(a, b), _edit_similarity(ca, cb))
     jw = JaroWinkler.normalized_similarity(a, b)
-    score = max(edit, 0.9 * jw) * _first_consonant_penalty(a, b)
+    score = max(edit, JW_WEIGHT * jw) * _first_consonant_penalty(a, b)
     # Unvalidated Somali readings (Cilmi ~ Elmi, Xirsi ~ Hirsi), slightly discounted.
     for x, y in ((a, b), (b, a)):
         for alt in alternative_readings(x):

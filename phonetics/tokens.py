@@ -18,6 +18,7 @@ import re
 
 from kinlink.phonetics.nicknames import LEXICON
 from kinlink.phonetics.orthography import (
+    ABBREVIATIONS,
     abd_compound,
     apply_name_rules,
     article_reading,
@@ -44,6 +45,8 @@ def _resolve(token: str) -> str:
 def _normalize_folded(folded: str) -> str:
     """Normalise one folded ``[a-z]+`` token: safe rules plus a validated reading."""
     folded = folded[:_MAX_TOKEN]
+    if folded in ABBREVIATIONS:
+        return ABBREVIATIONS[folded]
     base = _resolve(base_token(folded))
     som = _resolve(somali_reading(folded)) if has_somali_letters(folded) else None
     if som is not None and som in LEXICON:

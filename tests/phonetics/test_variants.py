@@ -14,6 +14,7 @@ from kinlink.phonetics import (
     token_keys,
     token_similarity,
 )
+from kinlink.phonetics.myanmar import romanize_myanmar
 
 MATCH = 0.9  # "same name" level used by these tests
 DIFFERENT = 0.8
@@ -215,6 +216,8 @@ def test_arabic_tsh_is_ch():
         "Nur ad-Din",
         "Abu Bakr",
         "Ahmed محمد Олександр",
+        "ဒေါ်အောင်ဆန်းစုကြည်",
+        "Mg Mg Aung",
         "  ",
     ],
 )
@@ -224,3 +227,57 @@ def test_encode_name_fast_path_matches_name_tokens(text):
     assert enc.canonical == tuple(canonical_token(t) for t in enc.tokens)
     assert enc.keys == frozenset(name_keys(text))
     assert enc.romanized == romanize(text)
+
+
+@pytest.mark.parametrize(
+    ("native", "latin"),
+    [
+        ("အောင်ဆန်းစုကြည်", "aung san su kyi"),  # one run in Myanmar script, 4 syllables
+        ("မောင်မောင်", "maung maung"),
+        ("ကျော်ဇော်", "kyaw zaw"),
+        ("ထွန်းမြင့်", "htun myint"),  # medial w + n -> un; creaky nasal -> -nt
+        ("သိန်းစိန်", "thein sein"),
+        ("ခင်", "khin"),
+        ("ချစ်", "chit"),  # kh + medial y -> ch
+        ("ရွှေ", "shwe"),  # y + medial h -> sh
+        ("မင်္ဂလာ", "min ga la"),  # kinzi: the killed nga closes the syllable before
+        ("ဒေါ်", "daw"),
+    ],
+)
+def test_myanmar_syllables_romanised_conventionally(native, latin):
+    # Burmese writes a name without spaces; Latin records write each syllable apart.
+    assert romanize(native) == latin
+
+
+def test_myanmar_script_matches_latin_syllables():
+    assert name_tokens("ဒေါ်အောင်ဆန်းစုကြည်") == name_tokens("Daw Aung San Su Kyi")
+    assert name_similarity("အောင်ဆန်းစုကြည်", "Aung San Suu Kyi") >= MATCH
+    assert name_keys("ကျော်ဇော်") & name_keys("Kyaw Zaw")
+
+
+def test_myanmar_malformed_marks_are_total():
+    assert romanize_myanmar("\u103a\u1039\u1037") == ""  # marks without a letter
+    assert romanize("က\u103a\u1039") == "ka"
+    assert name_similarity("\u103aက", "\u103aက") == 1.0
+
+
+def test_repeated_burmese_honorific_is_a_name():
+    # Maung Maung, Ma Ma, Ko Ko are given names; a single leading Maung is an honorific.
+    assert name_tokens("Maung Maung") == ("maung", "maung")
+    assert name_tokens("U Maung Maung") == ("maung", "maung")
+    assert name_tokens("Maung Kyaw Zaw") == ("kyaw", "zaw")
+    assert name_tokens("Mg Mg") == ("maung", "maung")  # Mg abbreviates Maung
+    assert name_tokens("Mg Kyaw Zaw") == ("kyaw", "zaw")
+    assert name_similarity("Mg Mg", "Maungmaung") >= MATCH
+    assert name_similarity("Maung Maung", "မောင်မောင်") == 1.0
+
+
+def test_french_ou_between_vowels_is_w():
+    assert normalize_name("Haoua") == normalize_name("Hawa")
+    assert normalize_name("Aouatif") == "awatif"
+    assert normalize_name("Oumar") == "umar"  # ou before a consonant stays u
+
+
+def test_final_que_is_k():
+    assert normalize_name("Rafique") == normalize_name("Rafiq")
+    assert normalize_name("Farouque") == normalize_name("Farouk")
