@@ -167,11 +167,20 @@ def alternative_readings(token: str) -> tuple[str, ...]:
     A normalised token keeps ``ks`` for x and ``c`` where Somali would mean h and
     ʿayn (Xirsi -> ksirsi, Cilmi -> cilmi); these alternatives give the Latin
     reading (hirsi, ilmi) for blocking keys and similarity; an attached article
-    is also read without it (Alfateh -> fateh).
+    is also read without it (Alfateh -> fateh); initial ks (x, ksh) is also read
+    as Spanish j and as Nepali chh.
     """
     alts = []
     if "ks" in token:
         alts.append(token.replace("ks", "h"))
+    if token.startswith("ks") and len(token) > 3:
+        # Initial ks is x or Indic ksh. Spanish x before a vowel is the old
+        # spelling of j (Ximenez = Jimenez, Xavier = Javier); Nepali pronounces
+        # and often writes the conjunct ksh (क्ष) as chh (Kshetri = Chhetri).
+        rest = token[3:] if token.startswith("ksh") else token[2:]
+        if rest[:1] in _VOWELS:
+            alts.append("j" + rest)
+        alts.append("ch" + rest)
     if _SOMALI_C.search(token):
         alts.append(re.sub(r"^c(?=[aeiou])", "", re.sub(r"c(?![hk]|$)", "", token)))
     m = re.match(r"^(al|el)(?=[a-z]{4,}$)", token)

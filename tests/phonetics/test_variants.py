@@ -281,3 +281,23 @@ def test_french_ou_between_vowels_is_w():
 def test_final_que_is_k():
     assert normalize_name("Rafique") == normalize_name("Rafiq")
     assert normalize_name("Farouque") == normalize_name("Farouk")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Ximenez", "Jiménez"),  # Spanish old x = j
+        ("Xavier", "Javier"),
+        ("Kshetri", "Chhetri"),  # Nepali ksh (क्ष) written chh
+        ("क्षेत्री", "Chhetri"),
+    ],
+)
+def test_initial_ks_read_as_spanish_j_and_nepali_chh(a, b):
+    assert name_similarity(a, b) >= MATCH
+    # The readings are emitted as x: keys (they meet other readings, not s: keys).
+    assert any(k.startswith("x:") for k in name_keys(a))
+
+
+def test_initial_ks_readings_do_not_touch_other_names():
+    assert normalize_name("Xavier") == "ksavier"  # a reading, not a rewrite
+    assert name_similarity("Ksenia", "Chechnya") < DIFFERENT
