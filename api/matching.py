@@ -162,9 +162,7 @@ class RealtimeMatcher:
                 other = int(candidate.record_id)
             except ValueError:
                 continue
-            explanation = [c.as_dict() for c in candidate.explanation]
-            for item in explanation:
-                item["max_gamma"] = self._max_gamma.get(item["comparison"], item["gamma"])
+            explanation = self._dicts(candidate.explanation)
             hits.append(
                 Found(other, candidate.match_probability, candidate.match_weight, explanation)
             )
@@ -173,6 +171,27 @@ class RealtimeMatcher:
         return store_candidates(
             session, record, hits, source="realtime", model_fingerprint=fingerprint
         )
+
+    def explain(self, left: StoredRecord, right: StoredRecord) -> list[dict[str, Any]] | None:
+        """A stored pair's explanation computed now (left's values first), or ``None``.
+
+        The sweep stores pairs below its explain threshold without one; the review
+        screens ask for it here when such a pair is shown. Nothing is written.
+        """
+        index = self.index
+        if index is None:
+            return None
+        with self._query_lock:
+            found = index.explain_pair(engine_row(left.id, left.data), str(right.id))
+        if found is None:
+            return None
+        return self._dicts(found)
+
+    def _dicts(self, contributions: Iterable[Any]) -> list[dict[str, Any]]:
+        out = [c.as_dict() for c in contributions]
+        for item in out:
+            item["max_gamma"] = self._max_gamma.get(item["comparison"], item["gamma"])
+        return out
 
     # -- background refresh ----------------------------------------------------------------
     def start(self, every_seconds: float = 60.0, *, match_existing: bool = False) -> None:

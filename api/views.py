@@ -7,6 +7,7 @@ are dropped, so neither the JSON nor the HTML can show more than allowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -27,13 +28,19 @@ from kinlink.store.decisions import decision_history, latest_decisions, record_c
 from kinlink.store.review_schema import Decision, User
 from kinlink.store.schema import StoredRecord
 
+#: Computes a stored pair's explanation on demand (``RealtimeMatcher.explain``).
+Explain = Callable[[StoredRecord, StoredRecord], list[dict[str, Any]] | None]
+
 
 class Viewer:
     """One request's viewer, with the agencies' sharing rules and user names cached."""
 
-    def __init__(self, principal: Principal, session: Session) -> None:
+    def __init__(
+        self, principal: Principal, session: Session, explain: Explain | None = None
+    ) -> None:
         self.principal = principal
         self.session = session
+        self._explain = explain
         self._sharing = agency_sharing(session)
         self._users: dict[int, str] = {}
         self._records: dict[int, StoredRecord] = {}
@@ -189,8 +196,13 @@ class Viewer:
     def explanation(self, view: PairView) -> list[ContributionOut]:
         oriented = view.candidate.left_pk == view.this.id
         allowed = self.allowed(view.other)
+        items = view.candidate.explanation
+        if not items and self._explain is not None:
+            # Stored without one (a sweep pair below its explain threshold): compute it.
+            left, right = (view.this, view.other) if oriented else (view.other, view.this)
+            items = self._explain(left, right) or []
         out = []
-        for item in view.candidate.explanation:
+        for item in items:
             this_values = item.get("values_l" if oriented else "values_r") or {}
             other_values = item.get("values_r" if oriented else "values_l") or {}
             other_values = shared_values(str(item.get("comparison", "")), other_values, allowed)

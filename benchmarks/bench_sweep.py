@@ -49,10 +49,17 @@ def _load(store, frame: pd.DataFrame, tag: str) -> float:
     return time.perf_counter() - started
 
 
-def _line(name: str, result, seconds: float) -> None:
+def _cpu() -> float:
+    """CPU seconds of this process, all threads: a fairer figure than wall time on a
+    shared 2-core machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _line(name: str, result, seconds: float, cpu: float) -> None:
     r = result.report
     print(
-        f"{name}: {seconds:.1f}s wall ({r['new_records']['total']} new of "
+        f"{name}: {seconds:.1f}s wall, {cpu:.1f} CPU-s ({r['new_records']['total']} new of "
         f"{r['stored_records']} stored; {r['pairs']['candidates']} compared, "
         f"{r['pairs']['kept']} kept; {r['clusters']['total']} clusters) "
         f"phases {r['timings']}; peak RSS so far {_rss_gb():.2f} GB",
@@ -68,6 +75,9 @@ def main() -> None:
     parser.add_argument("--train-sample", type=int, default=20_000)
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument(
+        "--no-warm", action="store_true", help="skip the second (warm-cache) full sweep"
+    )
     args = parser.parse_args()
 
     from kinlink.datasets.synthetic import generate
@@ -97,19 +107,20 @@ def main() -> None:
     options = SweepOptions(
         cache_dir=folder / "cache", overlap=dt.timedelta(0), explain=not args.no_explain
     )
-    for name, full in (("full sweep, cold cache", True), ("full sweep, warm cache", True)):
-        started = time.perf_counter()
-        result = run_sweep(store, model, SweepOptions(**{**options.__dict__, "full": full}))
-        _line(name, result, time.perf_counter() - started)
+    fulls = ["full sweep, cold cache"] + ([] if args.no_warm else ["full sweep, warm cache"])
+    for name in fulls:
+        started, cpu = time.perf_counter(), _cpu()
+        result = run_sweep(store, model, SweepOptions(**{**options.__dict__, "full": True}))
+        _line(name, result, time.perf_counter() - started, _cpu() - cpu)
 
     offset = args.records
     for size in sizes:
         batch = records.iloc[offset : offset + size]
         offset += size
         print(f"load {size} new: {_load(store, batch, f'new{size}'):.1f}s", flush=True)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         result = run_sweep(store, model, options)
-        _line(f"incremental, {size} new", result, time.perf_counter() - started)
+        _line(f"incremental, {size} new", result, time.perf_counter() - started, _cpu() - cpu)
 
     from sqlalchemy import select
 

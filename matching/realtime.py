@@ -133,6 +133,7 @@ class MatchIndex:
         self._agency = self.prepared["agency"].to_numpy()
         self._consent = self.prepared["consent"].to_numpy()
         self._index = self._build_index(self.prepared["block_keys"])
+        self._row_of: dict[str, int] | None = None
         self.explainer = Explainer(model.splink_settings)
         self._columns = self.explainer.value_columns
         self._sql: str | None = None
@@ -327,6 +328,27 @@ class MatchIndex:
                 )
             )
         return out
+
+    def explain_pair(self, record: Mapping[str, Any], record_id: str) -> list[Contribution] | None:
+        """Why ``record`` and the stored record ``record_id`` score as they do; ``None``
+        if that record is not in the index (stored after it was built).
+
+        For pairs stored without an explanation (the sweep explains only its likelier
+        pairs): the same comparisons and weights as :meth:`match`, for one pair.
+        """
+        if self._row_of is None:
+            self._row_of = {str(r): i for i, r in enumerate(self._record_ids.tolist())}
+        row = self._row_of.get(str(record_id))
+        if row is None:
+            return None
+        prepared = self.prepare(record)
+        rows = np.array([row])
+        scores, sql_rows = self.score(prepared, rows)
+        if sql_rows is not None:
+            return self.explainer.contributions(sql_rows[0])
+        right = self._arrow.take(pa.array(rows)).to_pylist()[0]
+        values = explain_row(scores, 0, self._left_values(prepared), right, self._columns)
+        return self.explainer.contributions(values)
 
 
 def match_record(

@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from kinlink.api.deps import AuditDep, OwnRecord, Reviewer, SessionDep, VisibleCandidate
+from kinlink.api.deps import (
+    AuditDep,
+    MatcherDep,
+    OwnRecord,
+    Reviewer,
+    SessionDep,
+    VisibleCandidate,
+)
 from kinlink.api.errors import ERROR_RESPONSES
 from kinlink.api.schemas import CandidateDetail, CandidateOut, DecisionIn, Page
 from kinlink.api.services import record_decision
@@ -21,6 +28,7 @@ def record_candidates(
     principal: Reviewer,
     session: SessionDep,
     audit: AuditDep,
+    matcher: MatcherDep,
     include_rejected: bool = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
@@ -30,7 +38,9 @@ def record_candidates(
     Pairs marked not_match are left out (unless include_rejected) until either
     record changes materially.
     """
-    items = Viewer(principal, session).candidates(record, include_rejected=include_rejected)
+    items = Viewer(principal, session, matcher.explain).candidates(
+        record, include_rejected=include_rejected
+    )
     page = items[offset : offset + limit]
     audit(
         "candidates.view",
@@ -42,11 +52,15 @@ def record_candidates(
 
 @router.get("/candidates/{candidate_id}", response_model=CandidateDetail)
 def get_candidate(
-    view: VisibleCandidate, principal: Reviewer, session: SessionDep, audit: AuditDep
+    view: VisibleCandidate,
+    principal: Reviewer,
+    session: SessionDep,
+    audit: AuditDep,
+    matcher: MatcherDep,
 ) -> CandidateDetail:
     """One pair side by side, with every version of its decision."""
     audit("candidate.view", [view.this, view.other], candidate=view.candidate.id)
-    return Viewer(principal, session).detail(view)
+    return Viewer(principal, session, matcher.explain).detail(view)
 
 
 @router.post(
@@ -61,6 +75,7 @@ def post_decision(
     principal: Reviewer,
     session: SessionDep,
     audit: AuditDep,
+    matcher: MatcherDep,
 ) -> CandidateDetail:
     """Decide match / not_match / unsure with a note; a revision adds a version.
 
@@ -68,4 +83,4 @@ def post_decision(
     on their agency's records.
     """
     record_decision(session, view, principal, body.outcome, body.note, body.expected_version, audit)
-    return Viewer(principal, session).detail(view)
+    return Viewer(principal, session, matcher.explain).detail(view)

@@ -24,6 +24,7 @@ from kinlink.api.deps import (
     AuditDep,
     CurrentUser,
     IdPath,
+    MatcherDep,
     OwnRecord,
     Principal,
     Reviewer,
@@ -286,9 +287,10 @@ def record_page(
     principal: Reviewer,
     session: SessionDep,
     audit: AuditDep,
+    matcher: MatcherDep,
     c: int | None = None,
 ) -> HTMLResponse:
-    viewer = Viewer(principal, session)
+    viewer = Viewer(principal, session, matcher.explain)
     out = viewer.record(record)
     candidates = viewer.candidates(record)
     current = next((x for x in candidates if x.id == c), candidates[0] if candidates else None)

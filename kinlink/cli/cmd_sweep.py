@@ -54,6 +54,13 @@ def sweep(
     explain: Annotated[
         bool, typer.Option(help="Store per-comparison explanations with the pairs.")
     ] = True,
+    explain_min_probability: Annotated[
+        float | None,
+        typer.Option(
+            help="Explain only pairs at or above this (0.3); the review API explains "
+            "the others when a reviewer opens them."
+        ),
+    ] = None,
     cache: Annotated[
         bool, typer.Option(help="Keep prepared records in <home>/sweep between runs.")
     ] = True,
@@ -73,6 +80,7 @@ def sweep(
     from kinlink.config import get_settings
     from kinlink.matching.cluster import DEFAULT_THRESHOLD, MIN_PAIR_PROBABILITY
     from kinlink.matching.sweep import (
+        DEFAULT_EXPLAIN_PROBABILITY,
         NoModel,
         SweepLocked,
         SweepOptions,
@@ -107,6 +115,11 @@ def sweep(
         ),
         overlap=dt.timedelta(minutes=overlap_minutes),
         explain=explain,
+        explain_min_probability=(
+            DEFAULT_EXPLAIN_PROBABILITY
+            if explain_min_probability is None
+            else explain_min_probability
+        ),
         cache_dir=settings.home / "sweep" if cache else None,
         webhook_url=webhook or None,
         progress=show_progress(show),

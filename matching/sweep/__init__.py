@@ -16,9 +16,16 @@ from kinlink.matching.sweep.clusters import ClusterStats, assign_ids, build_clus
 from kinlink.matching.sweep.lock import SweepLocked
 from kinlink.matching.sweep.notify import plan_notifications
 from kinlink.matching.sweep.report import RunSummary, format_report, latest_reports
-from kinlink.matching.sweep.run import NoModel, SweepOptions, SweepResult, run_sweep
+from kinlink.matching.sweep.run import (
+    DEFAULT_EXPLAIN_PROBABILITY,
+    NoModel,
+    SweepOptions,
+    SweepResult,
+    run_sweep,
+)
 
 __all__ = [
+    "DEFAULT_EXPLAIN_PROBABILITY",
     "ClusterStats",
     "NoModel",
     "RunSummary",

@@ -72,6 +72,9 @@ logger = logging.getLogger(__name__)
 
 #: Records updated this long before the last watermark are swept again (see module doc).
 DEFAULT_OVERLAP = dt.timedelta(hours=1)
+#: Pairs below this are stored without an explanation (the review API computes one when
+#: a reviewer opens the pair): the floor of the review screen's "possible" band.
+DEFAULT_EXPLAIN_PROBABILITY = 0.30
 
 
 @dataclass
@@ -87,6 +90,7 @@ class SweepOptions:
     overlap: dt.timedelta = DEFAULT_OVERLAP
     max_block_size: int = MAX_BLOCK_SIZE
     explain: bool = True
+    explain_min_probability: float = DEFAULT_EXPLAIN_PROBABILITY
     cache_dir: Path | None = None
     webhook_url: str | None = None
     webhook_timeout: float = 10.0
@@ -334,6 +338,7 @@ def _run(
         min_probability=options.min_probability,
         max_block_size=options.max_block_size,
         explain=options.explain,
+        explain_min_probability=options.explain_min_probability,
         progress=options.progress,
     )
     lap("score")

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -47,6 +48,8 @@ logger = logging.getLogger(__name__)
 #: Prepared columns kept in the cache: ``name_rare`` depends on every record's token
 #: counts, so it is recomputed on each run rather than cached.
 _CACHED = [c for c in PREPARED_COLUMNS if c != "name_rare"]
+#: Pairs explained per Splink query (bounds the memory of explanations).
+EXPLAIN_CHUNK = 20_000
 #: Records per Parquet row group of the cache.
 ROW_GROUP_SIZE = 100_000
 #: Source files whose change invalidates cached prepared rows.
@@ -228,12 +231,17 @@ def score_new(
     max_block_size: int = MAX_BLOCK_SIZE,
     engine: Engine | None = None,
     explain: bool = True,
+    explain_min_probability: float = 0.0,
     progress: bool = False,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``SCORED_COLUMNS``) of the new records against all, and the pair count.
 
     Only pairs at or above ``min_probability`` come back; the count is of every
-    candidate pair blocking proposed (for the report).
+    candidate pair blocking proposed (for the report). Explanations are computed for
+    pairs at or above ``explain_min_probability`` only, ``EXPLAIN_CHUNK`` pairs at a
+    time: they cost three quarters of a sweep's time and most of its memory (measured
+    in docs/sweep.md), and the review API computes a missing one when a reviewer
+    opens the pair. The others get an empty list.
     """
     if len(new_ids) == 0 or prepared.empty:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
@@ -256,10 +264,7 @@ def score_new(
     if n_candidates == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
     frame = pd.concat(parts, ignore_index=True)
-    frame = frame[frame["match_probability"] >= min_probability]
-    if explain and len(frame):
-        kept = session.register_pairs(frame[["record_id_l", "record_id_r"]])
-        frame = session.score(kept, explain=True).as_pandas_dataframe()
+    frame = frame[frame["match_probability"] >= min_probability].reset_index(drop=True)
     out = pd.DataFrame(
         {
             "left_pk": frame["record_id_l"].astype(int).to_numpy(),
@@ -268,16 +273,24 @@ def score_new(
             "match_weight": frame["match_weight"].astype(float).to_numpy(),
         }
     )
-    if explain:
+    explanations: list[list[dict[str, Any]]] = [[] for _ in range(len(out))]
+    wanted = np.flatnonzero(out["match_probability"].to_numpy() >= explain_min_probability)
+    if explain and len(wanted):
         explainer = Explainer(model.splink_settings)
         max_gamma = model.max_gammas()
-        explanations = []
-        for row in frame.to_dict("records"):
-            items = [c.as_dict() for c in explainer.contributions(row)]
-            for item in items:
-                item["max_gamma"] = max_gamma.get(item["comparison"], item["gamma"])
-            explanations.append(items)
-        out["explanation"] = explanations
-    else:
-        out["explanation"] = [[] for _ in range(len(out))]
+        position = {
+            (left, right): i
+            for i, (left, right) in enumerate(
+                zip(frame["record_id_l"].tolist(), frame["record_id_r"].tolist(), strict=True)
+            )
+        }
+        for start in range(0, len(wanted), EXPLAIN_CHUNK):
+            chunk = frame.iloc[wanted[start : start + EXPLAIN_CHUNK]]
+            kept = session.register_pairs(chunk[["record_id_l", "record_id_r"]])
+            for row in session.score(kept, explain=True).as_pandas_dataframe().to_dict("records"):
+                items = [c.as_dict() for c in explainer.contributions(row)]
+                for item in items:
+                    item["max_gamma"] = max_gamma.get(item["comparison"], item["gamma"])
+                explanations[position[(row["record_id_l"], row["record_id_r"])]] = items
+    out["explanation"] = explanations
     return out, n_candidates

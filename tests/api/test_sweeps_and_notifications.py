@@ -214,3 +214,40 @@ def test_duplicates_fall_back_to_pairs_before_any_sweep(env: Env) -> None:
     items = env.client.get("/api/v1/duplicates", headers=env.auth("cw_b")).json()["items"]
     assert items
     assert {i["cluster_source"] for i in items if i["cluster"]} <= {"pairs"}
+
+
+# -- explanations computed on demand -------------------------------------------------------
+
+
+def test_pair_stored_without_explanation_is_explained_when_opened(swept: Env) -> None:
+    """The sweep explains only its likelier pairs; the review API explains the others
+    when a reviewer opens one, with the model and the store the sweep used."""
+    from kinlink.store.review_schema import CandidatePair
+
+    with swept.store.session() as session:
+        low = session.scalars(
+            select(CandidatePair)
+            .where(CandidatePair.shareable, CandidatePair.match_probability < 0.3)
+            .order_by(CandidatePair.match_probability.desc())
+        ).all()
+        explained = session.scalars(
+            select(CandidatePair).where(CandidatePair.match_probability >= 0.3)
+        ).first()
+        records = {r.id: r.agency for r in session.scalars(select(StoredRecord))}
+        assert explained is not None and explained.explanation
+        comparisons = {item["comparison"] for item in explained.explanation}
+        pair = next(c for c in low if "A" in (records[c.left_pk], records[c.right_pk]))
+        assert pair.explanation == []
+        pair_id, weight = pair.id, pair.match_weight
+
+    url, headers = f"/api/v1/candidates/{pair_id}", swept.auth("sup_a")
+    assert swept.client.get(url, headers=headers).json()["explanation"] == []  # no index yet
+    swept.live()
+    body = swept.client.get(url, headers=headers).json()
+    assert {item["comparison"] for item in body["explanation"]} == comparisons
+    # the contributions plus the prior make the stored weight, as for a stored explanation
+    prior = explained.match_weight - sum(item["total"] for item in explained.explanation)
+    total = sum(item["total"] for item in body["explanation"])
+    assert abs(total + prior - weight) < 1e-6
+    with swept.store.session() as session:  # computed, not written on a GET
+        assert session.get(CandidatePair, pair_id).explanation == []

@@ -227,3 +227,35 @@ def test_notifications_report_and_webhook(store, sweep_model, tmp_path):
     assert report["notifications"] == len(notes) > 0
     assert all(n.kind == "new_candidates" and n.record_pk for n in notes)
     assert set(report["by_agency"]) <= set(frame["agency"])
+
+
+def test_only_likelier_pairs_are_explained_in_chunks(store, sweep_model, tmp_path, monkeypatch):
+    """Pairs below the explain threshold are stored without an explanation; the others
+    get the same explanation whether explained in one query or in small chunks."""
+    from kinlink.matching.sweep import scoring
+
+    model, _ = sweep_model
+    load(store, sample_records(sample_frame().head(300)))
+    run_sweep(store, model, options(tmp_path, full=True, explain_min_probability=0.0))
+    with store.session() as session:
+        everything = {
+            (c.pair_lo, c.pair_hi): (c.match_probability, c.explanation)
+            for c in session.scalars(select(CandidatePair))
+        }
+    assert everything and all(expl for _, expl in everything.values())
+
+    monkeypatch.setattr(scoring, "EXPLAIN_CHUNK", 7)
+    run_sweep(store, model, options(tmp_path, full=True, explain_min_probability=0.5))
+    with store.session() as session:
+        now = {
+            (c.pair_lo, c.pair_hi): (c.match_probability, c.explanation)
+            for c in session.scalars(select(CandidatePair))
+        }
+    assert now.keys() == everything.keys()
+    high = [key for key, (p, _) in now.items() if p >= 0.5]
+    low = [key for key, (p, _) in now.items() if p < 0.5]
+    assert len(high) > 7 and low  # several chunks, and some pairs left unexplained
+    for key in high:
+        assert now[key][1] == everything[key][1]
+    for key in low:
+        assert now[key][1] == []
