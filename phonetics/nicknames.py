@@ -52,6 +52,16 @@ def _load() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
                 if norm and norm not in mapping:
                     mapping[norm] = canonical
                     kinds[norm] = kind
+    # Final devoicing: Turkish and Chadian/French spellings write a final d as t
+    # (Mehmet, Ahmat, Mahamat), and a spelling of such a form with d is the same
+    # name (Mahamad). Only t -> d: the other way would also make Indic names
+    # such as Rachit into Rachid.
+    for form in sorted(mapping):
+        if len(form) >= 4 and form[-1] == "t" and form[-2] in "aeiou":
+            twin = form[:-1] + "d"
+            if twin not in mapping:
+                mapping[twin] = mapping[form]
+                kinds[twin] = kinds[form] if kinds[form] != "canonical" else "variant"
     return mapping, culture, kinds
 
 

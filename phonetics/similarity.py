@@ -68,7 +68,7 @@ VOWEL_INDEL = 0.25
 WEAK_INDEL = 0.3
 #: Weight of Jaro-Winkler against the weighted edit similarity (it rescues
 #: spellings the edit costs do not know, at the price of prefix-sharing negatives).
-JW_WEIGHT = 0.9
+JW_WEIGHT = 0.85
 
 
 @functools.lru_cache(maxsize=1 << 12)

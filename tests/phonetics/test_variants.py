@@ -301,3 +301,16 @@ def test_initial_ks_read_as_spanish_j_and_nepali_chh(a, b):
 def test_initial_ks_readings_do_not_touch_other_names():
     assert normalize_name("Xavier") == "ksavier"  # a reading, not a rewrite
     assert name_similarity("Ksenia", "Chechnya") < DIFFERENT
+
+
+def test_final_devoicing_in_table_forms():
+    # The table lists Chadian Mahamat; Mahamad is the same name, and stays apart
+    # from Mahamud (Mahmoud) like every pair of known different names.
+    assert canonical_token("mahamad") == canonical_token("mahamat") == canonical_token("mohamed")
+    assert name_similarity("Mahamad", "Mahamud") <= DIFFERENT
+    assert canonical_token("rachit") == "rachit"  # only t -> d: Indic Rachit is not Rachid
+
+
+def test_prefix_sharing_different_names_stay_below_match():
+    # Jaro-Winkler's prefix bonus alone must not make different names look alike.
+    assert name_similarity("Hamid", "Hamis") < DIFFERENT
