@@ -361,6 +361,26 @@ def _compound_given(given: Sequence[str], *texts: str | None) -> set[str]:
     return out
 
 
+def _joined_compounds(given: Sequence[str], *texts: str | None) -> list[str]:
+    """The joined spelling of each hyphenated given name (``Jean-Pierre``: jeanpierre).
+
+    Caseworkers write a compound given name with the hyphen, with a space or as one
+    word ("Jeanpierre"); the one-word form is one token that shares nothing with
+    "jean" or "piere", so the joined form is kept as one more given-name candidate.
+    """
+    out: list[str] = []
+    for text in texts:
+        if not text or "-" not in text:
+            continue
+        for word in text.split():
+            if "-" not in word or not any(t in given for t in encode(word).tokens):
+                continue
+            joined = given_of_name(word.replace("-", ""))
+            if joined and joined not in given and joined not in out:
+                out.append(joined)
+    return out
+
+
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
@@ -570,6 +590,7 @@ def _name_part(
     nick = encode(nickname)
     every = _merge(main, nick, others)
     given = _given_of(name, first, other)
+    given += _joined_compounds(given, name, first)
     # A nickname stands for the given name (Sasha for Oleksandr): when it resolves to
     # a known given name it is one more given-name candidate; it never joins the rest
     # of the name, where it would read as a family name the other record lacks (a

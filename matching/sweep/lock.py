@@ -126,8 +126,14 @@ class HeldLock:
                         .where(SweepLock.id == _LOCK_ID, SweepLock.holder == self.holder)
                         .values(heartbeat_at=utcnow())
                     )
-            except Exception:  # a busy database must not kill the sweep; the lease is long
-                logger.warning("could not refresh the sweep lock's heartbeat", exc_info=True)
+            except Exception as exc:  # a busy database must not kill the sweep; the lease
+                # is long. On SQLite the sweep's own write transaction (the write phase)
+                # holds the database: expected, so one line, not a traceback.
+                logger.warning(
+                    "could not refresh the sweep lock's heartbeat (%s); next try in %s",
+                    str(exc).splitlines()[0][:200],
+                    self.heartbeat,
+                )
 
     def set_run(self, run_id: int) -> None:
         self.run_id = run_id
