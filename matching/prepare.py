@@ -107,6 +107,7 @@ _ID_COLUMNS = {"unhcr_individual_no": "unhcr", "icrc_ref_no": "icrc", "national_
 _LOCATION_COLUMNS = ("location_origin", "location_separation", "location_current")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _DIGITS = re.compile(r"\D")
+_NUMBER = re.compile(r"(\d+)")  # any script's digits (Arabic-Indic too)
 
 
 @dataclass(frozen=True)
@@ -156,10 +157,20 @@ def encode(text: str | None) -> _Name:
 
 @lru_cache(maxsize=200_000)
 def _place(text: str | None) -> _Name:
-    """Places are tokenised like names but without nickname resolution."""
+    """Places are tokenised like names but without nickname resolution, and their
+    numbers are kept as tokens (leading zeros dropped), where they stand: a street
+    number, a camp ("Camp 4" is not "Camp 14") or a block is what tells two addresses
+    in one street apart, and it survives the typos that break the street's name."""
     if not text:
         return _EMPTY
-    tokens = tuple(dict.fromkeys(phonetics.name_tokens(text)))
+    parts: list[str] = []
+    for i, segment in enumerate(_NUMBER.split(text)):
+        if i % 2:
+            digits = "".join(str(unicodedata.digit(c, 0)) for c in segment)
+            parts.append(digits.lstrip("0") or "0")
+        elif segment.strip():
+            parts.extend(phonetics.name_tokens(segment))
+    tokens = tuple(dict.fromkeys(parts))
     keys: set[str] = set()
     for tok in tokens:
         keys |= phonetics.token_keys(tok)
