@@ -353,6 +353,17 @@ def _is_family_in_capitals(first: str, name: str | None) -> bool:
     return bool(mine) and all(t in family for t in mine)
 
 
+def _compound_words(given: Sequence[str], *texts: str | None) -> list[str]:
+    """Hyphenated words of ``texts`` that hold a given name (``Jean-Pierre``)."""
+    return [
+        word
+        for text in texts
+        if text and "-" in text
+        for word in text.split()
+        if "-" in word and any(t in given for t in encode(word).tokens)
+    ]
+
+
 def _compound_given(given: Sequence[str], *texts: str | None) -> set[str]:
     """Tokens of hyphenated words that hold a given name (``Jean-Pierre``: jean, piere).
 
@@ -360,16 +371,7 @@ def _compound_given(given: Sequence[str], *texts: str | None) -> set[str]:
     part: read as family, "KAMBALE Jean-Pierre" and "ILUNGA Jean-Pierre" would agree
     on their "family name" piere.
     """
-    out: set[str] = set()
-    for text in texts:
-        if not text or "-" not in text:
-            continue
-        for word in text.split():
-            if "-" in word:
-                tokens = encode(word).tokens
-                if any(t in given for t in tokens):
-                    out.update(tokens)
-    return out
+    return {t for word in _compound_words(given, *texts) for t in encode(word).tokens}
 
 
 def _joined_compounds(given: Sequence[str], *texts: str | None) -> list[str]:
@@ -380,15 +382,10 @@ def _joined_compounds(given: Sequence[str], *texts: str | None) -> list[str]:
     "jean" or "piere", so the joined form is kept as one more given-name candidate.
     """
     out: list[str] = []
-    for text in texts:
-        if not text or "-" not in text:
-            continue
-        for word in text.split():
-            if "-" not in word or not any(t in given for t in encode(word).tokens):
-                continue
-            joined = given_of_name(word.replace("-", ""))
-            if joined and joined not in given and joined not in out:
-                out.append(joined)
+    for word in _compound_words(given, *texts):
+        joined = given_of_name(word.replace("-", ""))
+        if joined and joined not in given and joined not in out:
+            out.append(joined)
     return out
 
 
