@@ -341,7 +341,8 @@ def abd_compound(token: str) -> str | None:
 def din_compound(token: str) -> str | None:
     """Attached -ud-Din compound in canonical form (Nureddine -> nuraldin), or None."""
     m = _DIN_SUFFIX.match(token)
-    if not m or len(m.group(1)) < 2:
+    # Ge'ez -medhin (Gebremedhin, "G/Medhin") is not the Arabic -ud-Din.
+    if not m or len(m.group(1)) < 2 or token.endswith(("medin", "medn", "medhin", "medihin")):
         return None
     return m.group(1) + "aldin"
 

@@ -180,6 +180,13 @@ def _romanize_arabic(run: str) -> str:
             # spellings (خدیجه -> khadija); elsewhere it is h.
             if i == n - 1 and i - start >= 3 and prev and prev not in _AR_VOWEL_LETTERS:
                 out.append("a")
+            elif i == start + 1 and prev in _AR_MAP and prev not in _AR_VOWEL_LETTERS:
+                # A word cannot start with two consonants: between a first consonant
+                # and ه stands an unwritten short vowel that Latin spellings write
+                # (زهرا -> zahra, سهراب -> sahrab, مهدی -> mahdi); without it s/z/k/g/d
+                # + h read as the digraphs sh, zh, kh, gh, dh. Further in, the cluster
+                # is real (مظهر -> mazhar, مشهور -> mashhur).
+                out.append("ah")
             else:
                 out.append("h")
         elif c in _AR_MAP:

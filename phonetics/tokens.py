@@ -45,6 +45,9 @@ def _resolve(token: str) -> str:
 def _normalize_folded(folded: str) -> str:
     """Normalise one folded ``[a-z]+`` token: safe rules plus a validated reading."""
     folded = folded[:_MAX_TOKEN]
+    if folded.startswith("ghebr"):
+        # Tigrinya spelling of the Ge'ez gebre- compounds (Ghebremedhin, Ghebreyesus).
+        folded = "g" + folded[2:]
     if folded in ABBREVIATIONS:
         return ABBREVIATIONS[folded]
     base = _resolve(base_token(folded))
