@@ -940,9 +940,10 @@ def _prepare_columns(
             mother_first=mt[0] if mt else None,
             father_first=ft[0] if ft else None,
             place_tokens=pt,
+            place_history=ph,
             dob=db,
         )
-        for i, p, gk, na, nk, sx, lo, hi, mt, ft, pt, db in zip(
+        for i, p, gk, na, nk, sx, lo, hi, mt, ft, pt, ph, db in zip(
             out["ids"],
             out["phones"],
             tuples["given_keys"],
@@ -954,6 +955,7 @@ def _prepare_columns(
             tuples["mother_tokens"],
             tuples["father_tokens"],
             tuples["place_tokens"],
+            tuples["place_history"],
             out["dob"],
             strict=True,
         )
@@ -980,6 +982,7 @@ _KEY_INPUTS = (
     "mother_tokens",
     "father_tokens",
     "place_tokens",
+    "place_history",
 )
 _PHONE_COLUMNS = ("telephone", "inquirer_telephone")
 

@@ -88,6 +88,7 @@ def test_default_keys_match_block_keys(sample):
             mother_first=row["mother_tokens"][0] if row["mother_tokens"] else None,
             father_first=row["father_tokens"][0] if row["father_tokens"] else None,
             place_tokens=tuple(row["place_tokens"]),
+            place_history=tuple(row["place_history"] or ()),
             dob=row["dob"],
         )
         assert got == expected
