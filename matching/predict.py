@@ -79,6 +79,7 @@ class Session:
         reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
         new_table: str | None = None,
         counted: list[int] | None = None,
+        candidates: PartitionedCandidates | None = None,
     ) -> Iterator[pd.DataFrame]:
         """Candidates and scores, one part at a time (see ``PartitionedCandidates``).
 
@@ -86,16 +87,19 @@ class Session:
         Splink's output, after ``reduce`` if given), so that neither the candidate
         pairs nor the scores of a million records are ever held at once. ``new_table``
         is for the sweep's job (``link_type="sweep"``); ``counted``, if given, gets
-        each part's number of candidate pairs appended (for reports).
+        each part's number of candidate pairs appended (for reports). ``candidates``,
+        if given, are used instead of this session's table's (the caller closes them).
         """
-        candidates = PartitionedCandidates(
-            self.engine,
-            self.table.physical_name,
-            link_type,
-            max_block_size,
-            join_rows_per_part=join_rows_per_part,
-            new_table=new_table,
-        )
+        owned = candidates is None
+        if candidates is None:
+            candidates = PartitionedCandidates(
+                self.engine,
+                self.table.physical_name,
+                link_type,
+                max_block_size,
+                join_rows_per_part=join_rows_per_part,
+                new_table=new_table,
+            )
         try:
             parts: Any = range(candidates.parts)
             if progress and candidates.parts > 1:
@@ -120,7 +124,8 @@ class Session:
                     )
                 yield reduce(frame) if reduce is not None else frame
         finally:
-            candidates.close()
+            if owned:
+                candidates.close()
 
     def score(
         self,

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import select, update
 
 import kinlink
@@ -57,7 +58,13 @@ from kinlink.matching.sweep.notify import (
     webhook_payload,
 )
 from kinlink.matching.sweep.report import by_agency
-from kinlink.matching.sweep.scoring import PreparedCache, engine_frame, prepare_store, score_new
+from kinlink.matching.sweep.scoring import (
+    PreparedCache,
+    engine_frame,
+    prepare_store_table,
+    prepared_frame,
+    score_new,
+)
 from kinlink.matching.sweep.write import (
     cluster_input,
     current_clusters,
@@ -187,7 +194,9 @@ def _fetcher(store: Store) -> Callable[[Sequence[int]], pd.DataFrame]:
 
 
 def resolve_model(
-    model: KinlinkModel | Path, prepared: pd.DataFrame, content_hashes: pd.Series | None = None
+    model: KinlinkModel | Path,
+    prepared: pd.DataFrame | pa.Table,
+    content_hashes: pd.Series | None = None,
 ) -> tuple[KinlinkModel, bool]:
     """The model to score with: loaded, or trained on the store and saved (like real time)."""
     if isinstance(model, KinlinkModel):
@@ -311,9 +320,19 @@ def _run(
     cache = None
     if options.cache_dir is not None:
         cache = PreparedCache(options.cache_dir, store.display_url)
-    prepared, n_prepared = prepare_store(
+    table, n_prepared = prepare_store_table(
         snapshot, _fetcher(store), cache, progress=options.progress
     )
+    # An incremental sweep on DuckDB keeps the store as Arrow and scores only the new
+    # records' block mates (scoring._subset_session); a full sweep, Spark, or a model
+    # still to be trained need every prepared row as pandas.
+    lean = (
+        not full
+        and options.engine == "duckdb"
+        and (isinstance(model_source, KinlinkModel) or Path(model_source).exists())
+    )
+    prepared: pd.DataFrame | pa.Table = table if lean else prepared_frame(table)
+    del table
     lap("prepare")
     model, trained = resolve_model(model_source, prepared, snapshot["content_hash"])
     if trained:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kinlink.blocking.candidates import CONSENT_CONDITION
+from kinlink.blocking.candidates import BLOCKING_COLUMNS, CONSENT_CONDITION, PartitionedCandidates
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.ingest import RECORD_COLUMNS, text_row
 from kinlink.matching.engine import Engine
@@ -129,6 +130,24 @@ def prepare_store(
     ``snapshot`` has ``pk`` and ``content_hash`` for every record; ``fetch(pks)``
     returns the engine frame of those records (read only for rows the cache lacks).
     """
+    table, n_prepared = prepare_store_table(snapshot, fetch, cache, progress=progress)
+    return prepared_frame(table), n_prepared
+
+
+def prepare_store_table(
+    snapshot: pd.DataFrame,
+    fetch: Callable[[Sequence[int]], pd.DataFrame],
+    cache: PreparedCache | None,
+    *,
+    progress: bool = False,
+) -> tuple[pa.Table, int]:
+    """:func:`prepare_store` as an Arrow table, without ``name_rare``.
+
+    What an incremental sweep keeps of a large store: a million prepared records are
+    about 2 GB as Arrow columns and over 15 GB as pandas rows of Python lists (the
+    blocking keys alone are 180 strings per record), which ran the 24 GB machine out
+    of memory before the first new record was scored.
+    """
     wanted = pd.DataFrame(
         {"record_id": snapshot["pk"].astype(str), "content_hash": snapshot["content_hash"]}
     )
@@ -152,18 +171,30 @@ def prepare_store(
         schema = parts[0].schema if parts else None
         parts.append(pa.Table.from_pandas(fresh, schema=schema, preserve_index=False))
     if not parts:
-        return pd.DataFrame(columns=list(PREPARED_COLUMNS)), 0
+        return pa.table({}), 0
     table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     if cache is not None and (len(missing) or cached is None or len(table) != len(wanted)):
         cache.save(table)
-    prepared = table.drop(["content_hash"]).to_pandas()
+    return table.drop(["content_hash"]), len(missing)
+
+
+def prepared_frame(table: pa.Table, frequencies: TokenFrequencies | None = None) -> pd.DataFrame:
+    """Prepared rows of :func:`prepare_store_table` as the engine's pandas frame.
+
+    ``frequencies`` judge term rarity (``name_rare``); by default the table's own,
+    so pass the whole store's when ``table`` is a subset of it.
+    """
+    if table.num_rows == 0:
+        return pd.DataFrame(columns=list(PREPARED_COLUMNS))
+    prepared = table.to_pandas()
     prepared["by_lo"] = prepared["by_lo"].astype("Int64")
     prepared["by_hi"] = prepared["by_hi"].astype("Int64")
     prepared["consent"] = prepared["consent"].astype(bool)
     # Term rarity is judged over the whole store, as a full batch run would.
-    frequencies = TokenFrequencies.from_token_lists(prepared["name_all"])
+    if frequencies is None:
+        frequencies = TokenFrequencies.from_token_lists(prepared["name_all"])
     prepared["name_rare"] = [frequencies.rare(tokens) for tokens in prepared["name_all"]]
-    return prepared[list(PREPARED_COLUMNS)], len(missing)
+    return prepared[list(PREPARED_COLUMNS)]
 
 
 def sweep_pairs_sql(
@@ -223,7 +254,7 @@ SCORED_COLUMNS = [
 
 
 def score_new(
-    prepared: pd.DataFrame,
+    prepared: pd.DataFrame | pa.Table,
     new_ids: Sequence[str],
     model: KinlinkModel,
     *,
@@ -242,24 +273,37 @@ def score_new(
     time: they cost three quarters of a sweep's time and most of its memory (measured
     in docs/sweep.md), and the review API computes a missing one when a reviewer
     opens the pair. The others get an empty list.
+
+    ``prepared`` as an Arrow table (:func:`prepare_store_table`, DuckDB engine) is the
+    incremental sweep's lean path: see :func:`_subset_session`.
     """
-    if len(new_ids) == 0 or prepared.empty:
+    if len(new_ids) == 0 or len(prepared) == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
     engine = engine or Engine()
-    session = Session.open(prepared, model, engine)
+    if isinstance(prepared, pa.Table) and engine.backend != "duckdb":
+        prepared = prepared_frame(prepared)
     new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
     counted: list[int] = []
-    parts = list(
-        session.score_in_parts(
-            "sweep",
-            threshold_match_probability=min_probability,
-            columns=["record_id_l", "record_id_r", "match_probability", "match_weight"],
-            max_block_size=max_block_size,
-            new_table=new_table.physical_name,
-            counted=counted,
-            progress=progress,
+    if isinstance(prepared, pa.Table):
+        session, candidates = _subset_session(prepared, new_table, model, engine, max_block_size)
+    else:
+        session, candidates = Session.open(prepared, model, engine), None
+    try:
+        parts = list(
+            session.score_in_parts(
+                "sweep",
+                threshold_match_probability=min_probability,
+                columns=["record_id_l", "record_id_r", "match_probability", "match_weight"],
+                max_block_size=max_block_size,
+                new_table=new_table.physical_name,
+                counted=counted,
+                progress=progress,
+                candidates=candidates,
+            )
         )
-    )
+    finally:
+        if candidates is not None:
+            candidates.close()
     n_candidates = sum(counted)
     if n_candidates == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
@@ -294,3 +338,57 @@ def score_new(
                 explanations[position[(row["record_id_l"], row["record_id_r"])]] = items
     out["explanation"] = explanations
     return out, n_candidates
+
+
+def _subset_session(
+    table: pa.Table, new_table: Any, model: KinlinkModel, engine: Engine, max_block_size: int
+) -> tuple[Session, PartitionedCandidates]:
+    """A scoring session over only the records that share a kept key with a new one.
+
+    Blocking reads the whole store's keys straight from Arrow (DuckDB scans it
+    without Python objects); Splink then gets the model columns of the new records
+    and their block mates only, a few percent of a large store. What the whole store
+    decides is computed over the whole store, so every pair scores as in a full run:
+    block sizes (the cap), term rarity (``name_rare``) and Splink's term-frequency
+    tables, which are registered with the linker instead of being counted on the
+    subset.
+    """
+    import pyarrow.compute as pc
+    from splink.internals.term_frequencies import term_frequencies_for_single_column_sql
+
+    keys = engine.register(table.select(list(BLOCKING_COLUMNS)), "kinlink_store_keys")
+    candidates = PartitionedCandidates(
+        engine, keys.physical_name, "sweep", max_block_size, new_table=new_table.physical_name
+    )
+    try:
+        involved = engine.query(
+            f"select record_id from {candidates.nodes.physical_name} "
+            f"where rid in (select rid from {candidates.keys}) or is_new"
+        )["record_id"]
+        names = engine.register(table.select(["record_id", "name_all"]), "kinlink_store_names")
+        counts = engine.query(
+            "select tok, count(*) as n from (select distinct record_id, tok from "
+            f"(select record_id, unnest(name_all) as tok from {names.physical_name})) "
+            "group by tok"
+        )
+        frequencies = TokenFrequencies(
+            Counter(dict(zip(counts["tok"], counts["n"].astype(int), strict=True))),
+            table.num_rows,
+        )
+        subset = table.filter(pc.is_in(table["record_id"], value_set=pa.array(involved)))
+        session = Session.open(prepared_frame(subset, frequencies), model, engine)
+        del subset
+        linker = session.linker
+        tf_columns = list(linker._settings_obj._term_frequency_columns)
+        whole = engine.register(
+            table.select([c.unquote().name for c in tf_columns]), "kinlink_store_tf"
+        )
+        for column in tf_columns:
+            tf = engine.materialise(
+                term_frequencies_for_single_column_sql(column, whole.physical_name)
+            )
+            linker.table_management.register_term_frequency_lookup(tf, column.unquote().name)
+    except BaseException:
+        candidates.close()
+        raise
+    return session, candidates
