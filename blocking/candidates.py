@@ -173,10 +173,24 @@ class PartitionedCandidates:
             )
         )
         nodes = self.nodes.physical_name
+        # The sweep keeps only the keys some new record carries, and does so before
+        # counting: at a million stored records the store's 180 million key rows then
+        # stream through a semi-join instead of being grouped and held.
+        new_keys = only_new = ""
+        if new_table:
+            only_new = f"where {engine.hash_expr('bkey')} in (select kh from nk)"
+            new_keys = f"""
+                nk as (
+                    select distinct {engine.hash_expr("bkey")} as kh from (
+                        select {explode} from {prepared_table} as p
+                        where p.record_id in (select record_id from {new_table})
+                    )
+                ),
+                """
         keys = self._keep(
             engine.materialise(
                 f"""
-                with k as (
+                with {new_keys} k as (
                     select n.rid, n.is_case, n.agency_no, n.consent, n.is_new, {explode}
                     from {prepared_table} as p inner join {nodes} as n
                       on p.record_id = n.record_id
@@ -185,11 +199,11 @@ class PartitionedCandidates:
                     select rid, is_case, agency_no, consent, is_new,
                            {engine.hash_expr("bkey")} as kh, ascii(bkey) as rule
                     from k
+                    {only_new}
                 ),
                 sizes as (
                     select kh, count(*) as n from h group by kh
                     having count(*) >= 2 and count(*) <= {int(max_block_size)}
-                       {"and bool_or(is_new)" if new_table else ""}
                 )
                 select h.*, sizes.n from h inner join sizes on h.kh = sizes.kh
                 """

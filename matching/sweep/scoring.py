@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 _CACHED = [c for c in PREPARED_COLUMNS if c != "name_rare"]
 #: Pairs explained per Splink query (bounds the memory of explanations).
 EXPLAIN_CHUNK = 20_000
+#: Records prepared at a time when the cache lacks them.
+PREPARE_CHUNK = 100_000
 #: Records per Parquet row group of the cache.
 ROW_GROUP_SIZE = 100_000
 #: Source files whose change invalidates cached prepared rows.
@@ -165,11 +167,24 @@ def prepare_store_table(
     else:
         have = set()
     missing = wanted[~wanted["record_id"].isin(have)]
-    if len(missing):
-        fresh = prepare_records(fetch(missing["record_id"].astype(int).tolist()), progress=progress)
-        fresh = fresh[_CACHED].merge(missing, on="record_id", how="left")
+    # In chunks, each turned into Arrow at once: a million records prepared in one
+    # pandas frame held 15 GB of Python lists (nothing cached depends on the batch:
+    # name_rare, which does, is not cached).
+    chunks: Iterable[int] = range(0, len(missing), PREPARE_CHUNK)
+    if progress and len(missing) > PREPARE_CHUNK:
+        from tqdm import tqdm
+
+        chunks = tqdm(chunks, desc="prepare", unit="chunk")
+    for start in chunks:
+        todo = missing.iloc[start : start + PREPARE_CHUNK]
+        fresh = prepare_records(
+            fetch(todo["record_id"].astype(int).tolist()),
+            progress=progress and len(missing) <= PREPARE_CHUNK,
+        )
+        fresh = fresh[_CACHED].merge(todo, on="record_id", how="left")
         schema = parts[0].schema if parts else None
         parts.append(pa.Table.from_pandas(fresh, schema=schema, preserve_index=False))
+        del fresh
     if not parts:
         return pa.table({}), 0
     table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
