@@ -391,6 +391,12 @@ def _subset_session(
             table.num_rows,
         )
         subset = table.filter(pc.is_in(table["record_id"], value_set=pa.array(involved)))
+        # Blocking is done: the subset's keys (most of its bytes) are not needed again.
+        keys_type = table.schema.field("block_keys").type
+        subset = subset.drop(["block_keys"]).append_column(
+            "block_keys", pa.nulls(subset.num_rows, type=keys_type)
+        )
+        logger.info("scoring against %d of %d stored records", subset.num_rows, table.num_rows)
         session = Session.open(prepared_frame(subset, frequencies), model, engine)
         del subset
         linker = session.linker
