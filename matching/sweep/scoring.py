@@ -161,7 +161,8 @@ def prepare_store_table(
             wanted, on=["record_id", "content_hash"], how="left", indicator=True
         )
         mask = (keep["_merge"] == "both").to_numpy()
-        cached = cached.filter(pa.array(mask))
+        if not mask.all():  # filtering copies the table: a gigabyte or more at 1M
+            cached = cached.filter(pa.array(mask))
         have = set(cached.column("record_id").to_pylist())
         parts.append(cached)
     else:
