@@ -326,9 +326,10 @@ def _run(
     # An incremental sweep on DuckDB keeps the store as Arrow and scores only the new
     # records' block mates (scoring._subset_session); a full sweep, Spark, or a model
     # still to be trained need every prepared row as pandas.
+    engine = Engine(options.engine)  # type: ignore[arg-type]
     lean = (
         not full
-        and options.engine == "duckdb"
+        and engine.backend == "duckdb"
         and (isinstance(model_source, KinlinkModel) or Path(model_source).exists())
     )
     prepared: pd.DataFrame | pa.Table = table if lean else prepared_frame(table)
@@ -353,7 +354,7 @@ def _run(
         prepared,
         new["pk"].astype(str).tolist(),
         model,
-        engine=Engine(options.engine),  # type: ignore[arg-type]
+        engine=engine,
         min_probability=options.min_probability,
         max_block_size=options.max_block_size,
         explain=options.explain,
