@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kinlink.matching import prepare_records
 from kinlink.matching import predict as predict_module
+from kinlink.matching import prepare_records
 from kinlink.matching.prepare import PREPARED_COLUMNS
 from kinlink.matching.sweep.scoring import prepared_frame, score_new
 
