@@ -120,22 +120,6 @@ class PreparedCache:
                 old.unlink(missing_ok=True)
 
 
-def prepare_store(
-    snapshot: pd.DataFrame,
-    fetch: Callable[[Sequence[int]], pd.DataFrame],
-    cache: PreparedCache | None,
-    *,
-    progress: bool = False,
-) -> tuple[pd.DataFrame, int]:
-    """The prepared table of every stored record; returns it and how many were prepared now.
-
-    ``snapshot`` has ``pk`` and ``content_hash`` for every record; ``fetch(pks)``
-    returns the engine frame of those records (read only for rows the cache lacks).
-    """
-    table, n_prepared = prepare_store_table(snapshot, fetch, cache, progress=progress)
-    return prepared_frame(table), n_prepared
-
-
 def prepare_store_table(
     snapshot: pd.DataFrame,
     fetch: Callable[[Sequence[int]], pd.DataFrame],
@@ -143,12 +127,14 @@ def prepare_store_table(
     *,
     progress: bool = False,
 ) -> tuple[pa.Table, int]:
-    """:func:`prepare_store` as an Arrow table, without ``name_rare``.
+    """The prepared rows of every stored record as Arrow (without ``name_rare``), and
+    how many were prepared now; :func:`prepared_frame` turns them into the engine's frame.
 
-    What an incremental sweep keeps of a large store: a million prepared records are
-    about 2 GB as Arrow columns and over 15 GB as pandas rows of Python lists (the
-    blocking keys alone are 180 strings per record), which ran the 24 GB machine out
-    of memory before the first new record was scored.
+    ``snapshot`` has ``pk`` and ``content_hash`` for every record; ``fetch(pks)``
+    returns the engine frame of those records (read only for rows the cache lacks).
+    Arrow, because an incremental sweep keeps a large store as it is: a million
+    prepared rows as pandas lists of Python strings (180 blocking keys per record) ran
+    the 24 GB machine out of memory before the first new record was scored.
     """
     wanted = pd.DataFrame(
         {"record_id": snapshot["pk"].astype(str), "content_hash": snapshot["content_hash"]}
@@ -363,7 +349,7 @@ def _subset_session(
 
     Blocking reads the whole store's keys straight from Arrow (DuckDB scans it
     without Python objects); Splink then gets the model columns of the new records
-    and their block mates only, a few percent of a large store. What the whole store
+    and their block mates only. What the whole store
     decides is computed over the whole store, so every pair scores as in a full run:
     block sizes (the cap), term rarity (``name_rare``) and Splink's term-frequency
     tables, which are registered with the linker instead of being counted on the
