@@ -132,6 +132,9 @@ def main() -> None:
     sample = base.sample(min(args.train_sample, len(base)), random_state=1)
     model = train_model(prepare_records(sample), fingerprint="sha256:bench")
     print(f"train on {len(sample)}: {time.perf_counter() - started:.1f}s", flush=True)
+    from kinlink.matching.model import save_model
+
+    save_model(model, folder / "model.json")  # for sweeps of more records in later processes
 
     options = SweepOptions(
         cache_dir=folder / "cache", overlap=dt.timedelta(0), explain=not args.no_explain

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -31,9 +31,19 @@ class Contribution:
         return self.match_weight + self.tf_adjustment
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["total"] = self.total
-        return out
+        # Not dataclasses.asdict: its deep copy of the value dicts was two thirds of an
+        # incremental sweep's scoring time (each kept pair has ~14 contributions); the
+        # value dicts are the contribution's own, built fresh for each pair.
+        return {
+            "comparison": self.comparison,
+            "level": self.level,
+            "gamma": self.gamma,
+            "match_weight": self.match_weight,
+            "tf_adjustment": self.tf_adjustment,
+            "values_l": dict(self.values_l),
+            "values_r": dict(self.values_r),
+            "total": self.total,
+        }
 
 
 class Explainer:

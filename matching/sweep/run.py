@@ -106,6 +106,8 @@ class SweepOptions:
     #: ``duckdb`` or ``spark``; None: KINLINK_ENGINE (scoring and training only: the
     #: store stays where it is, and records travel to the engine as prepared columns).
     engine: str | None = None
+    #: Processes scoring an incremental sweep's pairs on DuckDB; None: one per core.
+    workers: int | None = None
 
 
 @dataclass
@@ -323,9 +325,9 @@ def _run(
     table, n_prepared = prepare_store_table(
         snapshot, _fetcher(store), cache, progress=options.progress
     )
-    # An incremental sweep on DuckDB keeps the store as Arrow and scores only the new
-    # records' block mates (scoring._subset_session); a full sweep, Spark, or a model
-    # still to be trained need every prepared row as pandas.
+    # An incremental sweep on DuckDB keeps the store as Arrow and scores the new
+    # records' pairs in-process (sweep.inprocess_scoring); a full sweep, Spark, or a
+    # model still to be trained need every prepared row as pandas for Splink.
     engine = Engine(options.engine)  # type: ignore[arg-type]
     lean = (
         not full
@@ -360,6 +362,7 @@ def _run(
         explain=options.explain,
         explain_min_probability=options.explain_min_probability,
         progress=options.progress,
+        workers=options.workers,
     )
     lap("score")
     log(f"{n_candidates} candidate pairs compared, {len(scored)} kept")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kinlink.blocking.candidates import BLOCKING_COLUMNS, CONSENT_CONDITION, PartitionedCandidates
+from kinlink.blocking.candidates import CONSENT_CONDITION
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.ingest import RECORD_COLUMNS, text_row
 from kinlink.matching.engine import Engine
@@ -266,6 +265,7 @@ def score_new(
     explain: bool = True,
     explain_min_probability: float = 0.0,
     progress: bool = False,
+    workers: int | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``SCORED_COLUMNS``) of the new records against all, and the pair count.
 
@@ -277,35 +277,44 @@ def score_new(
     opens the pair. The others get an empty list.
 
     ``prepared`` as an Arrow table (:func:`prepare_store_table`, DuckDB engine) is the
-    incremental sweep's lean path: see :func:`_subset_session`.
+    incremental sweep's lean path: the pairs are scored in-process
+    (:mod:`kinlink.matching.sweep.inprocess_scoring`, ``workers`` processes) instead of
+    by Splink's SQL over the whole store, with the same results.
     """
     if len(new_ids) == 0 or len(prepared) == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
     engine = engine or Engine()
     if isinstance(prepared, pa.Table) and engine.backend != "duckdb":
         prepared = prepared_frame(prepared)
+    if isinstance(prepared, pa.Table):
+        from kinlink.matching.sweep.inprocess_scoring import score_new_in_process
+
+        return score_new_in_process(
+            prepared,
+            new_ids,
+            model,
+            min_probability=min_probability,
+            max_block_size=max_block_size,
+            engine=engine,
+            explain=explain,
+            explain_min_probability=explain_min_probability,
+            workers=workers,
+            progress=progress,
+        )
     new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
     counted: list[int] = []
-    if isinstance(prepared, pa.Table):
-        session, candidates = _subset_session(prepared, new_table, model, engine, max_block_size)
-    else:
-        session, candidates = Session.open(prepared, model, engine), None
-    try:
-        parts = list(
-            session.score_in_parts(
-                "sweep",
-                threshold_match_probability=min_probability,
-                columns=["record_id_l", "record_id_r", "match_probability", "match_weight"],
-                max_block_size=max_block_size,
-                new_table=new_table.physical_name,
-                counted=counted,
-                progress=progress,
-                candidates=candidates,
-            )
+    session = Session.open(prepared, model, engine)
+    parts = list(
+        session.score_in_parts(
+            "sweep",
+            threshold_match_probability=min_probability,
+            columns=["record_id_l", "record_id_r", "match_probability", "match_weight"],
+            max_block_size=max_block_size,
+            new_table=new_table.physical_name,
+            counted=counted,
+            progress=progress,
         )
-    finally:
-        if candidates is not None:
-            candidates.close()
+    )
     n_candidates = sum(counted)
     if n_candidates == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
@@ -340,63 +349,3 @@ def score_new(
                 explanations[position[(row["record_id_l"], row["record_id_r"])]] = items
     out["explanation"] = explanations
     return out, n_candidates
-
-
-def _subset_session(
-    table: pa.Table, new_table: Any, model: KinlinkModel, engine: Engine, max_block_size: int
-) -> tuple[Session, PartitionedCandidates]:
-    """A scoring session over only the records that share a kept key with a new one.
-
-    Blocking reads the whole store's keys straight from Arrow (DuckDB scans it
-    without Python objects); Splink then gets the model columns of the new records
-    and their block mates only. What the whole store
-    decides is computed over the whole store, so every pair scores as in a full run:
-    block sizes (the cap), term rarity (``name_rare``) and Splink's term-frequency
-    tables, which are registered with the linker instead of being counted on the
-    subset.
-    """
-    import pyarrow.compute as pc
-    from splink.internals.term_frequencies import term_frequencies_for_single_column_sql
-
-    keys = engine.register(table.select(list(BLOCKING_COLUMNS)), "kinlink_store_keys")
-    candidates = PartitionedCandidates(
-        engine, keys.physical_name, "sweep", max_block_size, new_table=new_table.physical_name
-    )
-    try:
-        involved = engine.query(
-            f"select record_id from {candidates.nodes.physical_name} "
-            f"where rid in (select rid from {candidates.keys}) or is_new"
-        )["record_id"]
-        names = engine.register(table.select(["record_id", "name_all"]), "kinlink_store_names")
-        counts = engine.query(
-            "select tok, count(*) as n from (select distinct record_id, tok from "
-            f"(select record_id, unnest(name_all) as tok from {names.physical_name})) "
-            "group by tok"
-        )
-        frequencies = TokenFrequencies(
-            Counter(dict(zip(counts["tok"], counts["n"].astype(int), strict=True))),
-            table.num_rows,
-        )
-        subset = table.filter(pc.is_in(table["record_id"], value_set=pa.array(involved)))
-        # Blocking is done: the subset's keys (most of its bytes) are not needed again.
-        keys_type = table.schema.field("block_keys").type
-        subset = subset.drop(["block_keys"]).append_column(
-            "block_keys", pa.nulls(subset.num_rows, type=keys_type)
-        )
-        logger.info("scoring against %d of %d stored records", subset.num_rows, table.num_rows)
-        session = Session.open(prepared_frame(subset, frequencies), model, engine)
-        del subset
-        linker = session.linker
-        tf_columns = list(linker._settings_obj._term_frequency_columns)
-        whole = engine.register(
-            table.select([c.unquote().name for c in tf_columns]), "kinlink_store_tf"
-        )
-        for column in tf_columns:
-            tf = engine.materialise(
-                term_frequencies_for_single_column_sql(column, whole.physical_name)
-            )
-            linker.table_management.register_term_frequency_lookup(tf, column.unquote().name)
-    except BaseException:
-        candidates.close()
-        raise
-    return session, candidates
