@@ -33,6 +33,8 @@ from kinlink.store.schema import StoredRecord
 from kinlink.store.sweep_schema import SweepCluster, SweepClusterMember
 
 _CHUNK = 500
+#: Candidate rows per INSERT/UPDATE statement.
+_WRITE_CHUNK = 2000
 SOURCE = "sweep"
 
 
@@ -156,8 +158,23 @@ def write_candidates(
     rejected = [key for key in found if key in latest and latest[key].outcome == "not_match"]
     records = _records(session, {pk for key in rejected for pk in key})
 
+    # Written in chunks as they are decided: a list of every pair's row (a 100,000-record
+    # sweep keeps millions of pairs) would be gigabytes of dicts.
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    n_inserted = n_updated = 0
+
+    def flush(final: bool = False) -> None:
+        nonlocal inserts, updates, n_inserted, n_updated
+        if inserts and (final or len(inserts) >= _WRITE_CHUNK):
+            session.execute(insert(CandidatePair.__table__), inserts)
+            n_inserted += len(inserts)
+            inserts = []
+        if updates and (final or len(updates) >= _WRITE_CHUNK):
+            session.execute(update(CandidatePair), updates)
+            n_updated += len(updates)
+            updates = []
+
     status_counts: dict[str, int] = {}
     for key, (left, right, prob, weight, expl) in found.items():
         lo, hi = key
@@ -198,15 +215,12 @@ def write_candidates(
         was_pending = before is not None and before[1] == "pending"
         if status == "pending" and share and not was_pending:
             result.new_pending.append(NewPair(lo, hi, left, right, kind, prob))
-
-    for chunk in _chunks(inserts, 2000):
-        session.execute(insert(CandidatePair.__table__), list(chunk))
-    for chunk in _chunks(updates, 2000):
-        session.execute(update(CandidatePair), list(chunk))
+        flush()
+    flush(final=True)
     to_remove = [cid for key, cid in stale if key not in latest]
     for chunk in _chunks(to_remove):
         session.execute(delete(CandidatePair).where(CandidatePair.id.in_(chunk)))
-    result.inserted, result.updated, result.removed = len(inserts), len(updates), len(to_remove)
+    result.inserted, result.updated, result.removed = n_inserted, n_updated, len(to_remove)
     result.status = status_counts
     return result
 
