@@ -66,6 +66,14 @@ def sweep(
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     engine: EngineOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            envvar="KINLINK_SWEEP_WORKERS",
+            help="Processes scoring an incremental sweep (DuckDB); default one per core.",
+        ),
+    ] = None,
     history: Annotated[
         int, typer.Option(help="Only print the last N runs' reports; sweep nothing.")
     ] = 0,
@@ -124,6 +132,7 @@ def sweep(
         webhook_url=webhook or None,
         progress=show_progress(show),
         engine=open_engine(engine).backend,
+        workers=workers,
     )
 
     def log(message: str) -> None:
