@@ -29,7 +29,7 @@ import logging
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +38,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from kinlink.blocking.candidates import BLOCKING_COLUMNS, PartitionedCandidates
+from kinlink.blocking.candidates import (
+    BLOCKING_COLUMNS,
+    JOIN_ROWS_PER_PART,
+    PartitionedCandidates,
+)
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
 from kinlink.matching.inprocess import InProcessScorer, StoredColumns, explain_row
@@ -93,44 +97,56 @@ def model_columns(table: pa.Table, frequencies: TokenFrequencies) -> pa.Table:
     return out.append_column("name_rare", rare)
 
 
-def candidate_rows(
-    table: pa.Table, new_table: Any, engine: Engine, max_block_size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row numbers in ``table`` of every candidate pair's left and right record.
+def candidate_parts(
+    table: pa.Table,
+    new_table: Any,
+    engine: Engine,
+    max_block_size: int,
+    join_rows_per_part: int = JOIN_ROWS_PER_PART,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Row numbers in ``table`` of the candidate pairs' left and right records, a part
+    at a time (:class:`~kinlink.blocking.candidates.PartitionedCandidates`).
 
     The pairs of the sweep job (oriented as the engine orients them); ``record_id``
     is the store's integer key as text.
     """
-    keys = engine.register(table.select(list(BLOCKING_COLUMNS)), "kinlink_store_keys")
-    candidates = PartitionedCandidates(
-        engine, keys.physical_name, "sweep", max_block_size, new_table=new_table.physical_name
-    )
-    lefts, rights = [], []
-    try:
-        for part in range(candidates.parts):
-            pairs = candidates.part(part)
-            frame = engine.query(
-                "select cast(record_id_l as bigint) as l, cast(record_id_r as bigint) as r "
-                f"from {pairs.physical_name}"
-            )
-            pairs.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
-            lefts.append(frame["l"].to_numpy(np.int64))
-            rights.append(frame["r"].to_numpy(np.int64))
-    finally:
-        candidates.close()
-        keys.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
     pks = np.asarray(table.column("record_id").to_numpy(zero_copy_only=False), dtype=np.int64)
     order = np.argsort(pks, kind="stable")
-    left = np.concatenate(lefts) if lefts else np.empty(0, np.int64)
-    right = np.concatenate(rights) if rights else np.empty(0, np.int64)
-    return order[np.searchsorted(pks, left, sorter=order)], order[
-        np.searchsorted(pks, right, sorter=order)
-    ]
+    keys = engine.register(table.select(list(BLOCKING_COLUMNS)), "kinlink_store_keys")
+    try:
+        candidates = PartitionedCandidates(
+            engine,
+            keys.physical_name,
+            "sweep",
+            max_block_size,
+            new_table=new_table.physical_name,
+            join_rows_per_part=join_rows_per_part,
+        )
+        try:
+            for part in range(candidates.parts):
+                pairs = candidates.part(part)
+                frame = engine.query(
+                    "select cast(record_id_l as bigint) as l, cast(record_id_r as bigint) as r "
+                    f"from {pairs.physical_name}"
+                )
+                pairs.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+                left = frame["l"].to_numpy(np.int64)
+                right = frame["r"].to_numpy(np.int64)
+                del frame
+                yield (
+                    order[np.searchsorted(pks, left, sorter=order)],
+                    order[np.searchsorted(pks, right, sorter=order)],
+                )
+        finally:
+            candidates.close()
+    finally:
+        keys.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
 
 
 @dataclass
 class _Job:
-    """What a worker reads (set before forking, read copy-on-write)."""
+    """What every worker reads: the encoded store (set before forking, read
+    copy-on-write) and the run's settings. Each task brings its own pairs."""
 
     inputs: pa.Table
     scorer: InProcessScorer
@@ -138,13 +154,20 @@ class _Job:
     max_gamma: dict[str, int]
     columns: list[str]
     pks: np.ndarray
-    queries: np.ndarray  # query row per group
-    starts: np.ndarray  # group boundaries into the arrays below
-    others: np.ndarray  # the other record's row, per pair
-    query_left: np.ndarray  # whether the query is the pair's left record
     min_probability: float
     explain: bool
     explain_min_probability: float
+
+
+@dataclass
+class _Task:
+    """Some queries and their pairs: query ``queries[g]`` meets ``others[starts[g]:
+    starts[g + 1]]``; ``query_left`` says whether the query is the pair's left record."""
+
+    queries: np.ndarray
+    starts: np.ndarray
+    others: np.ndarray
+    query_left: np.ndarray
 
 
 _JOB: _Job | None = None
@@ -154,24 +177,47 @@ def _row(job: _Job, i: int) -> dict[str, Any]:
     return job.inputs.slice(int(i), 1).to_pylist()[0]
 
 
-def _score_groups(first: int, last: int) -> tuple[np.ndarray, ...] | Any:
-    """Score the queries ``first..last-1`` of the job; kept pairs and explanations."""
+def _tasks(left: np.ndarray, right: np.ndarray, is_new: np.ndarray, per_task: int) -> list[_Task]:
+    """Group a part's pairs by query (a new record of the pair: the left one when both
+    are new) and cut the queries into tasks of ``per_task``."""
+    query_left = is_new[left]
+    query = np.where(query_left, left, right)
+    other = np.where(query_left, right, left)
+    order = np.argsort(query, kind="stable")
+    query, other, query_left = query[order], other[order], query_left[order]
+    queries, starts = np.unique(query, return_index=True)
+    starts = np.append(starts, len(query)).astype(np.int64)
+    out = []
+    for first in range(0, len(queries), per_task):
+        last = min(first + per_task, len(queries))
+        lo, hi = starts[first], starts[last]
+        out.append(
+            _Task(
+                queries=queries[first:last],
+                starts=starts[first : last + 1] - lo,
+                others=other[lo:hi],
+                query_left=query_left[lo:hi],
+            )
+        )
+    return out
+
+
+def _score_task(task: _Task) -> tuple[Any, ...]:
+    """Score one task's queries; kept pairs (left pk, right pk, p, w) and explanations."""
     job = _JOB
     assert job is not None
     out_l, out_r, out_p, out_w = [], [], [], []
     explanations: list[list[dict[str, Any]]] = []
-    for g in range(first, last):
-        q = int(job.queries[g])
-        span = slice(int(job.starts[g]), int(job.starts[g + 1]))
-        others, query_left = job.others[span], job.query_left[span]
+    for g, q in enumerate(task.queries.tolist()):
+        span = slice(int(task.starts[g]), int(task.starts[g + 1]))
+        others, query_left = task.others[span], task.query_left[span]
         left = _row(job, q)
         scores = job.scorer.score(left, others)
         keep = np.flatnonzero(scores.match_probability >= job.min_probability)
         if len(keep) == 0:
             continue
         q_pk, o_pk = job.pks[q], job.pks[others[keep]]
-        lefts = np.where(query_left[keep], q_pk, o_pk)
-        out_l.append(lefts)
+        out_l.append(np.where(query_left[keep], q_pk, o_pk))
         out_r.append(np.where(query_left[keep], o_pk, q_pk))
         out_p.append(scores.match_probability[keep])
         out_w.append(scores.match_weight[keep])
@@ -210,6 +256,7 @@ def score_new_in_process(
     explain_min_probability: float = 0.0,
     workers: int | None = None,
     progress: bool = False,
+    join_rows_per_part: int = JOIN_ROWS_PER_PART,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``scoring.SCORED_COLUMNS``) of the new records against the store,
     and the number of candidate pairs: what :func:`~.scoring.score_new` returns.
@@ -222,34 +269,9 @@ def score_new_in_process(
     if len(new_ids) == 0 or table.num_rows == 0:
         return pd.DataFrame(columns=columns), 0
     engine = engine or Engine("duckdb")
-    new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
-    try:
-        left, right = candidate_rows(table, new_table, engine, max_block_size)
-        frequencies = store_frequencies(engine, table)
-    finally:
-        new_table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
-    n_candidates = len(left)
-    if n_candidates == 0:
-        return pd.DataFrame(columns=columns), 0
-
-    # Each pair is scored from a new record's side (the left one when both are new).
     pks = np.asarray(table.column("record_id").to_numpy(zero_copy_only=False), dtype=np.int64)
-    is_new = np.zeros(table.num_rows, dtype=bool)
-    is_new[np.isin(pks, np.asarray(list(new_ids), dtype=np.int64))] = True
-    query_left = is_new[left]
-    query = np.where(query_left, left, right)
-    other = np.where(query_left, right, left)
-    del left, right
-    order = np.argsort(query, kind="stable")
-    query, other, query_left = query[order], other[order], query_left[order]
-    del order
-    queries, starts = np.unique(query, return_index=True)
-    starts = np.append(starts, len(query)).astype(np.int64)
-    del query
-    logger.info(
-        "%d candidate pairs of %d new records, scored in-process", n_candidates, len(queries)
-    )
-
+    is_new = np.isin(pks, np.asarray(list(new_ids), dtype=np.int64))
+    frequencies = store_frequencies(engine, table)
     inputs = model_columns(table, frequencies)
     explainer = Explainer(model.splink_settings)
     _JOB = _Job(
@@ -259,24 +281,28 @@ def score_new_in_process(
         max_gamma=model.max_gammas(),
         columns=explainer.value_columns,
         pks=pks,
-        queries=queries,
-        starts=starts,
-        others=other,
-        query_left=query_left,
         min_probability=min_probability,
         explain=explain,
         explain_min_probability=explain_min_probability,
     )
+    workers = workers if workers is not None else default_workers()
+    if int(is_new.sum()) < MIN_QUERIES_PER_WORKER * 2:
+        workers = 1
+    n_candidates = 0
+    results: list[tuple[Any, ...]] = []
+    new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
     try:
-        tasks = [
-            (start, min(start + QUERIES_PER_TASK, len(queries)))
-            for start in range(0, len(queries), QUERIES_PER_TASK)
-        ]
-        workers = workers if workers is not None else default_workers()
-        workers = max(1, min(workers, len(queries) // MIN_QUERIES_PER_WORKER, len(tasks)))
-        results = _run_tasks(tasks, workers, progress)
+        with _Scoring(workers, progress) as scoring:
+            parts = candidate_parts(table, new_table, engine, max_block_size, join_rows_per_part)
+            for left, right in parts:
+                n_candidates += len(left)
+                tasks = _tasks(left, right, is_new, QUERIES_PER_TASK)
+                del left, right
+                logger.info("%d candidate pairs in %d tasks", n_candidates, len(tasks))
+                results.extend(scoring.run(tasks))
     finally:
         _JOB = None
+        new_table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
     kept = [r for r in results if len(r[0])]
     if not kept:
         return pd.DataFrame(columns=columns), n_candidates
@@ -292,39 +318,55 @@ def score_new_in_process(
     return out, n_candidates
 
 
-def _run_tasks(tasks: list[tuple[int, int]], workers: int, progress: bool) -> list[Any]:
-    """Results of every task, in task order; forked workers when ``workers`` > 1."""
-    bar = None
-    if progress:
-        from tqdm import tqdm
+class _Scoring:
+    """Runs tasks in this process or in forked workers (one pool for the whole run)."""
 
-        bar = tqdm(total=len(tasks), desc="score", unit="task")
-    try:
-        if workers == 1:
-            results = []
-            for first, last in tasks:
-                results.append(_score_groups(first, last))
-                if bar is not None:
-                    bar.update()
-            return results
-        # fork: the workers inherit the encoded store without pickling it. Frozen
-        # first: a child's garbage collector must not finalise objects it inherited
-        # (a DuckDB connection collected in a forked child crashed it), and untouched
-        # objects stay shared pages.
-        context = multiprocessing.get_context("fork")
-        gc.collect()
-        gc.freeze()
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {pool.submit(_score_groups, *task): i for i, task in enumerate(tasks)}
-                ordered: list[Any] = [None] * len(tasks)
-                for future in as_completed(futures):
-                    ordered[futures[future]] = future.result()
-                    if bar is not None:
-                        bar.update()
-        finally:
+    def __init__(self, workers: int, progress: bool) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.bar: Any = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="score", unit="task")
+
+    def __enter__(self) -> _Scoring:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
             gc.unfreeze()
+        if self.bar is not None:
+            self.bar.close()
+
+    def run(self, tasks: list[_Task]) -> list[tuple[Any, ...]]:
+        """Results of ``tasks``, in task order."""
+        if self.bar is not None:
+            self.bar.total = (self.bar.total or 0) + len(tasks)
+            self.bar.refresh()
+        if self.pool is None and self.workers > 1:
+            # fork: the workers inherit the encoded store without pickling it (they
+            # are forked at the first submit, below). Frozen first: a child's garbage
+            # collector must not finalise objects it inherited (a DuckDB object
+            # collected in a forked child crashed it), and untouched objects stay
+            # shared pages.
+            gc.collect()
+            gc.freeze()
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
+            )
+        if self.pool is None:
+            out = []
+            for task in tasks:
+                out.append(_score_task(task))
+                if self.bar is not None:
+                    self.bar.update()
+            return out
+        futures = {self.pool.submit(_score_task, task): i for i, task in enumerate(tasks)}
+        ordered: list[Any] = [None] * len(tasks)
+        for future in as_completed(futures):
+            ordered[futures[future]] = future.result()
+            if self.bar is not None:
+                self.bar.update()
         return ordered
-    finally:
-        if bar is not None:
-            bar.close()

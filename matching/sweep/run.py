@@ -325,14 +325,12 @@ def _run(
     table, n_prepared = prepare_store_table(
         snapshot, _fetcher(store), cache, progress=options.progress
     )
-    # An incremental sweep on DuckDB keeps the store as Arrow and scores the new
-    # records' pairs in-process (sweep.inprocess_scoring); a full sweep, Spark, or a
-    # model still to be trained need every prepared row as pandas for Splink.
+    # On DuckDB the store stays Arrow and the pairs are scored in-process
+    # (sweep.inprocess_scoring); Spark, or a model still to be trained, need every
+    # prepared row as pandas for Splink.
     engine = Engine(options.engine)  # type: ignore[arg-type]
-    lean = (
-        not full
-        and engine.backend == "duckdb"
-        and (isinstance(model_source, KinlinkModel) or Path(model_source).exists())
+    lean = engine.backend == "duckdb" and (
+        isinstance(model_source, KinlinkModel) or Path(model_source).exists()
     )
     prepared: pd.DataFrame | pa.Table = table if lean else prepared_frame(table)
     del table
