@@ -1,5 +1,5 @@
-"""The incremental sweep's scoring without Splink's SQL: each new record against its
-candidates, in-process.
+"""A sweep's scoring on DuckDB without Splink's SQL: each new record against its
+candidates, in-process (incremental and ``--full`` sweeps alike).
 
 Why: at a million stored records, the block mates of 10,000 new records are 97% of
 the store (measured: 984,087 of 1,010,000), so handing Splink "only the records
@@ -19,7 +19,9 @@ does not depend on which record is the query; explanations are still written wit
 pair's own left and right values.
 
 Queries are shared out over worker processes forked after the encoding, which they
-read copy-on-write (``workers``; 1 runs everything in this process).
+read copy-on-write (``workers``; 1 runs everything in this process). Measured in
+docs/sweep.md: at 1M stored, 10,000 new took 186 s of scoring instead of 636 s; at
+100k stored it is no faster than Splink was, whose join is cheap on a small table.
 """
 
 from __future__ import annotations
