@@ -259,3 +259,44 @@ def test_only_likelier_pairs_are_explained_in_chunks(store, sweep_model, tmp_pat
         assert now[key][1] == everything[key][1]
     for key in low:
         assert now[key][1] == []
+
+
+@pytest.mark.parametrize("threshold", [0.97, 0.5])
+def test_clusters_read_only_the_pairs_that_matter(store, sweep_model, tmp_path, threshold):
+    """Reading only pairs among records of strong or confirmed pairs gives the same
+    clusters (and safeguard counts) as reading every pair, decisions included."""
+    from kinlink.matching.sweep.clusters import build_clusters
+    from kinlink.matching.sweep.write import cluster_input
+
+    model, _ = sweep_model
+    load(store, sample_records(sample_frame(400)))
+    run_sweep(store, model, options(tmp_path))
+    with store.session() as session:
+        user = reviewer(session)
+        pairs = list(
+            session.scalars(
+                select(CandidatePair)
+                .where(CandidatePair.kind == "duplicate", CandidatePair.shareable)
+                .order_by(CandidatePair.match_probability.desc())
+            )
+        )
+        decide(session, pairs[0], "not_match", user)  # a strong pair rejected
+        decide(session, pairs[len(pairs) // 2], "match", user)  # a weak pair confirmed
+    with store.session() as session:
+        every = cluster_input(session)
+        needed = cluster_input(session, threshold)
+    assert len(needed.scores) < len(every.scores)
+    assert set(needed.confirmed) == set(every.confirmed)
+    assert set(needed.not_match) == set(every.not_match)
+
+    def clusters(inputs):
+        return build_clusters(
+            inputs.scores,
+            threshold=threshold,
+            confirmed=inputs.confirmed,
+            not_match=inputs.not_match,
+        )
+
+    groups, stats = clusters(every)
+    assert groups  # something to compare
+    assert clusters(needed) == (groups, stats)
