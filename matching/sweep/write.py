@@ -270,22 +270,11 @@ def cluster_input(session: Session, threshold: float | None = None) -> ClusterIn
         ).all()
         members = sorted({pk for lo, hi, _, _ in strong for pk in (lo, hi)})
         member_set = set(members)
-        # By pair_lo alone, so the database walks the (pair_lo, pair_hi) index; with the
-        # kind condition in SQL, SQLite chose the (kind, probability) index and scanned
-        # every duplicate pair for each chunk.
-        by_lo = select(
-            CandidatePair.pair_lo,
-            CandidatePair.pair_hi,
-            CandidatePair.match_probability,
-            CandidatePair.status,
-            CandidatePair.kind,
-            CandidatePair.shareable,
-        )
         rows = (
-            row[:4]
+            row
             for chunk in _chunks(members)
-            for row in session.execute(by_lo.where(CandidatePair.pair_lo.in_(chunk)))
-            if row[1] in member_set and row[4] == "duplicate" and row[5]
+            for row in session.execute(query.where(CandidatePair.pair_lo.in_(chunk)))
+            if row[1] in member_set
         )
     for lo, hi, prob, status in rows:
         scores[(lo, hi)] = float(prob)
