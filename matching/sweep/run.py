@@ -392,7 +392,7 @@ def _run(
             now=now,
         )
         lap("write_pairs")
-        inputs = cluster_input(session, options.threshold)
+        inputs = cluster_input(session)
         groups, stats = build_clusters(
             inputs.scores,
             threshold=options.threshold,

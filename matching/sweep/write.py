@@ -237,18 +237,11 @@ class ClusterInput:
     not_match: list[Pair]
 
 
-def cluster_input(session: Session, threshold: float | None = None) -> ClusterInput:
-    """The shareable duplicate pairs (from the sweep or real time) that clustering reads,
-    with their status.
+def cluster_input(session: Session) -> ClusterInput:
+    """Every shareable duplicate pair (from the sweep or real time) with its status.
 
     The candidates' ``status`` already folds in the latest decision and whether a
     not_match was reopened by a material change, so it is what clusters honour.
-
-    With ``threshold``, only pairs whose two records both belong to a pair at or above
-    it or to a confirmed pair are read: clusters are made of such records only, and
-    :func:`~.clusters.build_clusters` looks at no other pair (its cross-pair average
-    and cannot-link checks are between members of groups), so the clusters are the
-    same; reading every stored pair took 168 s of a sweep at 18.5M stored pairs.
     """
     scores: dict[Pair, float] = {}
     confirmed: list[Pair] = []
@@ -259,24 +252,7 @@ def cluster_input(session: Session, threshold: float | None = None) -> ClusterIn
         CandidatePair.match_probability,
         CandidatePair.status,
     ).where(CandidatePair.kind == "duplicate", CandidatePair.shareable)
-    rows: Iterable[Any]
-    if threshold is None:
-        rows = session.execute(query)
-    else:
-        strong = session.execute(
-            query.where(
-                or_(CandidatePair.match_probability >= threshold, CandidatePair.status == "match")
-            )
-        ).all()
-        members = sorted({pk for lo, hi, _, _ in strong for pk in (lo, hi)})
-        member_set = set(members)
-        rows = (
-            row
-            for chunk in _chunks(members)
-            for row in session.execute(query.where(CandidatePair.pair_lo.in_(chunk)))
-            if row[1] in member_set
-        )
-    for lo, hi, prob, status in rows:
+    for lo, hi, prob, status in session.execute(query):
         scores[(lo, hi)] = float(prob)
         if status == "match":
             confirmed.append((lo, hi))
