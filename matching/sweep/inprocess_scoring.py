@@ -69,6 +69,11 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def store_keys(table: pa.Table) -> np.ndarray:
+    """The store's integer keys (``record_id`` holds them as text), in table order."""
+    return np.asarray(table.column("record_id").to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def store_frequencies(engine: Engine, table: pa.Table) -> TokenFrequencies:
     """Name-token counts of the whole store (what ``name_rare`` is judged on), by DuckDB.
 
@@ -112,14 +117,17 @@ def candidate_parts(
     engine: Engine,
     max_block_size: int,
     join_rows_per_part: int = JOIN_ROWS_PER_PART,
+    pks: np.ndarray | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Row numbers in ``table`` of the candidate pairs' left and right records, a part
     at a time (:class:`~kinlink.blocking.candidates.PartitionedCandidates`).
 
     The pairs of the sweep job (oriented as the engine orients them); ``record_id``
-    is the store's integer key as text.
+    is the store's integer key as text (``pks``: those keys as integers, if the caller
+    has them already).
     """
-    pks = np.asarray(table.column("record_id").to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pks is None:
+        pks = store_keys(table)
     order = np.argsort(pks, kind="stable")
     keys = engine.register(table.select(list(BLOCKING_COLUMNS)), "kinlink_store_keys")
     try:
@@ -290,7 +298,7 @@ def score_new_in_process(
     if len(new_ids) == 0 or table.num_rows == 0:
         return pd.DataFrame(columns=columns), 0
     engine = engine or Engine("duckdb")
-    pks = np.asarray(table.column("record_id").to_numpy(zero_copy_only=False), dtype=np.int64)
+    pks = store_keys(table)
     is_new = np.isin(pks, np.asarray(list(new_ids), dtype=np.int64))
     frequencies = store_frequencies(engine, table)
     inputs = model_columns(table, frequencies)
@@ -318,7 +326,9 @@ def score_new_in_process(
             # pairs fall in several parts (by the left record), and scoring it once
             # per part multiplied the per-query cost (measured: 9 parts, 0.9 s -> 11 s).
             batch: list[tuple[np.ndarray, np.ndarray]] = []
-            parts = candidate_parts(table, new_table, engine, max_block_size, join_rows_per_part)
+            parts = candidate_parts(
+                table, new_table, engine, max_block_size, join_rows_per_part, pks
+            )
             for left, right in parts:
                 n_candidates += len(left)
                 batch.append((left, right))
