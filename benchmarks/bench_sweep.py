@@ -95,6 +95,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--train-sample", type=int, default=20_000)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--max-candidates", type=int, default=50, help="the sweep's per-record cap (0: none)"
+    )
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument(
         "--no-warm", action="store_true", help="skip the second (warm-cache) full sweep"
@@ -137,7 +140,10 @@ def main() -> None:
     save_model(model, folder / "model.json")  # for sweeps of more records in later processes
 
     options = SweepOptions(
-        cache_dir=folder / "cache", overlap=dt.timedelta(0), explain=not args.no_explain
+        cache_dir=folder / "cache",
+        overlap=dt.timedelta(0),
+        explain=not args.no_explain,
+        max_candidates=args.max_candidates or None,
     )
     if args.baseline:
         _mark_swept(store, model.fingerprint)

@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=77)
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--max-candidates", type=int, default=50, help="the sweep's per-record cap (0: none)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for name in ("splink", "duckdb", "alembic", "sqlglot"):
@@ -58,6 +61,7 @@ def main() -> None:
         progress=True,
         explain=not args.no_explain,
         workers=args.workers,
+        max_candidates=args.max_candidates or None,
     )
     started, cpu = time.perf_counter(), _cpu()
     report = run_sweep(store, model, options).report

@@ -74,6 +74,14 @@ def sweep(
             help="Processes scoring an incremental sweep (DuckDB); default one per core.",
         ),
     ] = None,
+    max_candidates: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Links and duplicates kept per new record, the best by match weight "
+            "(as kinlink link's 50 per request); 0 keeps every pair above --min-probability.",
+        ),
+    ] = 50,
     history: Annotated[
         int, typer.Option(help="Only print the last N runs' reports; sweep nothing.")
     ] = 0,
@@ -133,6 +141,7 @@ def sweep(
         progress=show_progress(show),
         engine=open_engine(engine).backend,
         workers=workers,
+        max_candidates=max_candidates or None,
     )
 
     def log(message: str) -> None:

@@ -58,7 +58,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"  model {model.get('fingerprint') or '?'} (kinlink {model.get('kinlink_version') or '?'})"
         f", threshold {report.get('threshold')}",
         f"  pairs: {pairs.get('candidates', 0)} compared, {pairs.get('kept', 0)} kept "
-        f"(>= {pairs.get('min_probability')}), {pairs.get('new_pending', 0)} new for review; "
+        f"(>= {pairs.get('min_probability')}{_cap(pairs)}), "
+        f"{pairs.get('new_pending', 0)} new for review; "
         f"{pairs.get('kept_not_match', 0)} rejected and {pairs.get('kept_match', 0)} confirmed "
         f"pairs not raised again, {pairs.get('reopened', 0)} reopened by a material change",
         f"  clusters: {clusters.get('total', 0)} ({clusters.get('records', 0)} records), "
@@ -124,3 +125,9 @@ def latest_reports(
         )
         for run in session.scalars(query)
     ]
+
+
+def _cap(pairs: dict[str, Any]) -> str:
+    """", best 50 of each kind per new record" when the cap applied (older reports: nothing)."""
+    cap = pairs.get("max_candidates")
+    return f", best {cap} of each kind per new record" if cap else ""

@@ -44,6 +44,7 @@ from kinlink.matching.default_model import m_source_auto
 from kinlink.matching.engine import Engine
 from kinlink.matching.model import KinlinkModel, train_model
 from kinlink.matching.sweep import lock as locking
+from kinlink.matching.sweep.cap import DEFAULT_MAX_CANDIDATES, cap_per_record
 from kinlink.matching.sweep.clusters import (
     DEFAULT_JOIN_MEAN,
     DEFAULT_MAX_SIZE,
@@ -108,6 +109,8 @@ class SweepOptions:
     engine: str | None = None
     #: Processes scoring an incremental sweep's pairs on DuckDB; None: one per core.
     workers: int | None = None
+    #: Links and duplicates kept per new record (the best by weight); None or 0: all.
+    max_candidates: int | None = DEFAULT_MAX_CANDIDATES
 
 
 @dataclass
@@ -362,11 +365,16 @@ def _run(
         progress=options.progress,
         workers=options.workers,
     )
-    lap("score")
-    log(f"{n_candidates} candidate pairs compared, {len(scored)} kept")
-
     agency = dict(zip(snapshot["pk"].tolist(), snapshot["agency"].tolist(), strict=True))
     record_type = dict(zip(snapshot["pk"].tolist(), snapshot["record_type"].tolist(), strict=True))
+    n_scored = len(scored)
+    scored = cap_per_record(scored, set(new["pk"].tolist()), record_type, options.max_candidates)
+    lap("score")
+    log(
+        f"{n_candidates} candidate pairs compared, {n_scored} at or above "
+        f"{options.min_probability}, {len(scored)} kept (at most {options.max_candidates} "
+        "links and duplicates per new record)"
+    )
     consent = dict(zip(snapshot["pk"].tolist(), snapshot["consent"].tolist(), strict=True))
     del prepared
 
@@ -440,8 +448,10 @@ def _run(
             },
             "pairs": {
                 "candidates": n_candidates,
+                "above_min_probability": n_scored,
                 "kept": len(scored),
                 "min_probability": options.min_probability,
+                "max_candidates": options.max_candidates,
                 "inserted": written.inserted,
                 "updated": written.updated,
                 "removed": written.removed,

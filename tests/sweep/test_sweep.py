@@ -190,6 +190,45 @@ def test_dead_holder_is_taken_over(store):
     acquire(store).release()  # same host, pid gone: taken over at once
 
 
+def test_a_sweep_writing_its_results_on_sqlite_is_reported_as_running(tmp_path):
+    """Its heartbeat is old (the write transaction blocks it), but it is alive."""
+    import sqlite3
+
+    from sqlalchemy import event, update
+
+    from kinlink.store import Store
+    from kinlink.store.sweep_schema import SweepLock
+
+    path = tmp_path / "kinlink.sqlite"
+    store = Store(f"sqlite:///{path}")
+    try:
+        held = acquire(store, holder="otherhost:4242")  # another host: only the lease frees it
+        held._stop.set()
+        with store.session() as session:
+            session.execute(
+                update(SweepLock).values(
+                    heartbeat_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+                )
+            )
+        # the real thing: another connection holds SQLite's write lock, as the sweep's
+        # final transaction does; only the wait for it is shortened (30 s by default)
+        store.engine.dispose()
+        event.listen(
+            store.engine, "connect", lambda conn, _: conn.execute("PRAGMA busy_timeout = 300")
+        )
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(SweepLocked, match=r"otherhost:4242.*writing its results"):
+                acquire(store)
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        acquire(store).release()  # once the writer is done, the stale lock is taken over
+    finally:
+        store.close()
+
+
 def test_notifications_report_and_webhook(store, sweep_model, tmp_path):
     model, _ = sweep_model
     received: list[bytes] = []
