@@ -128,6 +128,6 @@ def latest_reports(
 
 
 def _cap(pairs: dict[str, Any]) -> str:
-    """", best 50 of each kind per new record" when the cap applied (older reports: nothing)."""
+    """ ", best 50 of each kind per new record" when the cap applied (older reports: nothing)."""
     cap = pairs.get("max_candidates")
     return f", best {cap} of each kind per new record" if cap else ""

@@ -400,7 +400,7 @@ def _run(
             now=now,
         )
         lap("write_pairs")
-        inputs = cluster_input(session)
+        inputs = cluster_input(session, options.threshold)
         groups, stats = build_clusters(
             inputs.scores,
             threshold=options.threshold,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from kinlink.matching.sweep.clusters import Assignment, Pair
@@ -237,12 +237,48 @@ class ClusterInput:
     not_match: list[Pair]
 
 
-def cluster_input(session: Session) -> ClusterInput:
-    """Every shareable duplicate pair (from the sweep or real time) with its status.
+def cluster_input(session: Session, threshold: float | None = None) -> ClusterInput:
+    """The shareable duplicate pairs clustering reads, with their status.
 
     The candidates' ``status`` already folds in the latest decision and whether a
     not_match was reopened by a material change, so it is what clusters honour.
+
+    With ``threshold``, only the pairs :func:`~.clusters.build_clusters` can look at:
+    those among records that have a pair at or above ``threshold`` or a confirmed one
+    (its edges join only such records, and its checks read only pairs between the
+    members of two groups). The clusters are the same as from every pair (tested), but
+    a store holding millions of weak pairs is no longer read whole each night. The
+    records are put in a temporary table and the pairs among them read in one join.
     """
+    if threshold is None:
+        return _cluster_input(session, None)
+    strong = select(CandidatePair.pair_lo, CandidatePair.pair_hi).where(
+        CandidatePair.kind == "duplicate",
+        CandidatePair.shareable,
+        or_(CandidatePair.match_probability >= threshold, CandidatePair.status == "match"),
+    )
+    members = {pk for pair in session.execute(strong) for pk in pair}
+    if not members:
+        return ClusterInput({}, [], [])
+    table = Table(
+        "kinlink_cluster_records",
+        MetaData(),
+        Column("pk", Integer, primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    connection = session.connection()
+    table.drop(connection, checkfirst=True)
+    table.create(connection)
+    try:
+        rows = [{"pk": pk} for pk in sorted(members)]
+        for chunk in _chunks(rows, _WRITE_CHUNK):
+            connection.execute(insert(table), list(chunk))
+        return _cluster_input(session, table)
+    finally:
+        table.drop(connection)
+
+
+def _cluster_input(session: Session, members: Table | None) -> ClusterInput:
     scores: dict[Pair, float] = {}
     confirmed: list[Pair] = []
     not_match: list[Pair] = []
@@ -252,12 +288,18 @@ def cluster_input(session: Session) -> ClusterInput:
         CandidatePair.match_probability,
         CandidatePair.status,
     ).where(CandidatePair.kind == "duplicate", CandidatePair.shareable)
-    for lo, hi, prob, status in session.execute(query):
-        scores[(lo, hi)] = float(prob)
+    if members is not None:
+        lo, hi = members.alias("lo"), members.alias("hi")
+        query = query.join(lo, lo.c.pk == CandidatePair.pair_lo).join(
+            hi, hi.c.pk == CandidatePair.pair_hi
+        )
+    for pair_lo, pair_hi, prob, status in session.execute(query):
+        pair = (pair_lo, pair_hi)
+        scores[pair] = float(prob)
         if status == "match":
-            confirmed.append((lo, hi))
+            confirmed.append(pair)
         elif status == "not_match":
-            not_match.append((lo, hi))
+            not_match.append(pair)
     return ClusterInput(scores, confirmed, not_match)
 
 

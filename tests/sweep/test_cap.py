@@ -148,3 +148,57 @@ def test_a_sweep_stores_at_most_the_cap_per_new_record(store, sweep_model, tmp_p
             )
             ranks.append(better)
         assert min(ranks) < 2
+
+
+def test_clustering_reads_only_what_it_can_use_and_builds_the_same_clusters(
+    store, sweep_model, tmp_path
+):
+    """cluster_input(threshold) reads the pairs among records of strong or confirmed
+    pairs; the clusters and the safeguards' counts are those of every pair."""
+    from kinlink.matching.sweep import build_clusters
+    from kinlink.matching.sweep.write import cluster_input
+    from kinlink.store.decisions import decide
+
+    from .test_sweep import reviewer
+
+    model, _ = sweep_model
+    load(store, sample_records(sample_frame(1500)))
+    options = SweepOptions(cache_dir=tmp_path / "cache", overlap=dt.timedelta(0))
+    run_sweep(store, model, options)
+    threshold = 0.3
+    with store.session() as session:
+        user = reviewer(session)
+        duplicates = session.scalars(
+            select(CandidatePair)
+            .where(CandidatePair.kind == "duplicate")
+            .order_by(CandidatePair.match_probability.desc(), CandidatePair.id)
+        ).all()
+        strong = [c for c in duplicates if c.match_probability >= threshold]
+        weak = [c for c in duplicates if c.match_probability < 0.05]
+        assert len(strong) >= 3 and len(weak) >= 3
+        decide(session, strong[0], "not_match", user)  # a reviewer splits a strong pair
+        decide(session, weak[0], "match", user)  # and joins a weak one
+    with store.session() as session:
+        every = cluster_input(session)
+        some = cluster_input(session, threshold)
+    # exactly the pairs among records of a strong or confirmed pair (that this is all
+    # build_clusters needs is a property test in test_clusters.py)
+    members = {
+        pk
+        for pair, p in every.scores.items()
+        if p >= threshold or pair in set(every.confirmed)
+        for pk in pair
+    }
+    assert some.scores == {pair: p for pair, p in every.scores.items() if members.issuperset(pair)}
+    assert len(some.scores) < len(every.scores)
+    # the data has weak pairs among those records (what the clusters' checks read)
+    assert sum(p < threshold for p in some.scores.values()) > 10
+    assert set(some.confirmed) == set(every.confirmed)
+    assert set(some.not_match) == {p for p in every.not_match if p in some.scores}
+    for join_mean in (0.7, 0.95):
+        kwargs = {"threshold": threshold, "join_mean": join_mean}
+        assert build_clusters(
+            some.scores, confirmed=some.confirmed, not_match=some.not_match, **kwargs
+        ) == build_clusters(
+            every.scores, confirmed=every.confirmed, not_match=every.not_match, **kwargs
+        )

@@ -112,3 +112,33 @@ def test_reassigning_the_same_groups_keeps_every_id(groups):
     first = assign_ids(disjoint, {}, next_id=1)
     second = assign_ids(disjoint, first.clusters, next_id=first.next_id)
     assert second.clusters == first.clusters and second.retired == {}
+
+
+@given(
+    edges=st.dictionaries(
+        st.tuples(st.integers(0, 14), st.integers(0, 14)).filter(lambda p: p[0] < p[1]),
+        st.sampled_from([0.02, 0.2, 0.5, 0.8, 0.95, 0.97, 0.99, 1.0]),
+        max_size=60,
+    ),
+    decided=st.lists(
+        st.tuples(st.integers(0, 14), st.integers(0, 14), st.booleans()).filter(
+            lambda d: d[0] < d[1]
+        ),
+        max_size=6,
+    ),
+    join_mean=st.sampled_from([0.5, 0.7, 0.95]),
+    max_size=st.sampled_from([3, 50]),
+)
+def test_pairs_among_records_of_strong_or_confirmed_pairs_are_all_clustering_needs(
+    edges, decided, join_mean, max_size
+):
+    """What ``cluster_input(session, threshold)`` reads gives the clusters of every pair."""
+    confirmed = [(a, b) for a, b, ok in decided if ok]
+    not_match = [(a, b) for a, b, ok in decided if not ok]
+    scores = {**edges, **{p: edges.get(p, 0.3) for p in confirmed + not_match}}
+    members = {pk for p, s in scores.items() if s >= 0.97 or p in confirmed for pk in p}
+    some = {p: s for p, s in scores.items() if p[0] in members and p[1] in members}
+    kwargs = {"threshold": 0.97, "join_mean": join_mean, "max_size": max_size}
+    assert build_clusters(
+        some, confirmed=confirmed, not_match=[p for p in not_match if p in some], **kwargs
+    ) == build_clusters(scores, confirmed=confirmed, not_match=not_match, **kwargs)
