@@ -23,7 +23,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from kinlink.matching.sweep.clusters import Assignment, Pair
@@ -252,12 +264,20 @@ def cluster_input(session: Session, threshold: float | None = None) -> ClusterIn
     """
     if threshold is None:
         return _cluster_input(session, None)
-    strong = select(CandidatePair.pair_lo, CandidatePair.pair_hi).where(
-        CandidatePair.kind == "duplicate",
-        CandidatePair.shareable,
-        or_(CandidatePair.match_probability >= threshold, CandidatePair.status == "match"),
+    duplicates = select(CandidatePair.pair_lo, CandidatePair.pair_hi).where(
+        CandidatePair.kind == "duplicate", CandidatePair.shareable
     )
-    members = {pk for pair in session.execute(strong) for pk in pair}
+    # two queries, not one with OR: each can then use its index (kind and probability;
+    # status), where the OR made SQLite walk every duplicate pair
+    members = {
+        pk
+        for query in (
+            duplicates.where(CandidatePair.match_probability >= threshold),
+            duplicates.where(CandidatePair.status == "match"),
+        )
+        for pair in session.execute(query)
+        for pk in pair
+    }
     if not members:
         return ClusterInput({}, [], [])
     table = Table(
@@ -282,13 +302,26 @@ def _cluster_input(session: Session, members: Table | None) -> ClusterInput:
     scores: dict[Pair, float] = {}
     confirmed: list[Pair] = []
     not_match: list[Pair] = []
-    query = select(
+    query: Any = select(
         CandidatePair.pair_lo,
         CandidatePair.pair_hi,
         CandidatePair.match_probability,
         CandidatePair.status,
     ).where(CandidatePair.kind == "duplicate", CandidatePair.shareable)
-    if members is not None:
+    if members is not None and session.get_bind().dialect.name == "sqlite":
+        # SQLite's planner, left to itself, walked every duplicate pair through the
+        # (kind, probability) index and probed the records for each (1.7 s for 3,600
+        # records among 1.3M pairs; proportional to the pairs stored). CROSS JOIN fixes
+        # the order: each record's pairs by the (pair_lo, pair_hi) index, then the other
+        # end looked up (0.1 s). Kind and sharing are checked here so that no index on
+        # them is tempting.
+        query = text(
+            "select c.pair_lo, c.pair_hi, c.match_probability, c.status"
+            f" from {members.name} lo cross join candidates c on c.pair_lo = lo.pk"
+            f" cross join {members.name} hi on hi.pk = c.pair_hi"
+            " where (case when c.kind = 'duplicate' and c.shareable then 1 end) = 1"
+        )
+    elif members is not None:
         lo, hi = members.alias("lo"), members.alias("hi")
         query = query.join(lo, lo.c.pk == CandidatePair.pair_lo).join(
             hi, hi.c.pk == CandidatePair.pair_hi
