@@ -370,10 +370,14 @@ def _run(
     n_scored = len(scored)
     scored = cap_per_record(scored, set(new["pk"].tolist()), record_type, options.max_candidates)
     lap("score")
+    cap = (
+        f"at most {options.max_candidates} links and duplicates per new record"
+        if options.max_candidates
+        else "no per-record cap"
+    )
     log(
         f"{n_candidates} candidate pairs compared, {n_scored} at or above "
-        f"{options.min_probability}, {len(scored)} kept (at most {options.max_candidates} "
-        "links and duplicates per new record)"
+        f"{options.min_probability}, {len(scored)} kept ({cap})"
     )
     consent = dict(zip(snapshot["pk"].tolist(), snapshot["consent"].tolist(), strict=True))
     del prepared

@@ -317,7 +317,8 @@ def _cluster_input(session: Session, members: Table | None) -> ClusterInput:
         # them is tempting.
         query = text(
             "select c.pair_lo, c.pair_hi, c.match_probability, c.status"
-            f" from {members.name} lo cross join candidates c on c.pair_lo = lo.pk"
+            f" from {members.name} lo cross join {CandidatePair.__tablename__} c"
+            " on c.pair_lo = lo.pk"
             f" cross join {members.name} hi on hi.pk = c.pair_hi"
             " where (case when c.kind = 'duplicate' and c.shareable then 1 end) = 1"
         )
