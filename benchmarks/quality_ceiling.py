@@ -92,6 +92,15 @@ def _features(scored: pd.DataFrame, job: str, context: bool = True) -> pd.DataFr
     return x
 
 
+def _shared_odds(scored: pd.DataFrame) -> np.ndarray:
+    """Each candidate's odds over 1 + the odds of all its request's candidates: the
+    probability that it is *the* child if a request seeks one child (no labels needed)."""
+    p = scored["match_probability"].to_numpy(float).clip(1e-12, 1 - 1e-12)
+    odds = p / (1 - p)
+    total = pd.Series(odds).groupby(_queries(scored).to_numpy()).transform("sum").to_numpy()
+    return odds / (1 + total)
+
+
 def _queries(scored: pd.DataFrame) -> pd.Series:
     left = scored["record_type_l"] == "tracing_request"
     return scored["record_id_l"].where(left, scored["record_id_r"])
@@ -175,6 +184,8 @@ def main() -> None:
         )
         fs = te["match_probability"].to_numpy()
         _report(job, "kinlink (Fellegi-Sunter)", test, te, fs)
+        if job == "link":
+            _report(job, "kinlink, odds shared", test, te, _shared_odds(te))
         for name, context in (("trees: levels", False), ("trees: levels + context", True)):
             x_tr = _features(tr, job, context)[on_tr]
             x_te = _features(te, job, context)[on_te]
