@@ -75,13 +75,14 @@ def sweep(
         ),
     ] = None,
     max_candidates: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=0,
             help="Links and duplicates kept per new record, the best by match weight "
-            "(as kinlink link's 50 per request); 0 keeps every pair above --min-probability.",
+            "(default 50, as kinlink link's 50 per request); 0 keeps every pair above "
+            "--min-probability.",
         ),
-    ] = 50,
+    ] = None,
     history: Annotated[
         int, typer.Option(help="Only print the last N runs' reports; sweep nothing.")
     ] = 0,
@@ -104,6 +105,7 @@ def sweep(
         latest_reports,
         run_sweep,
     )
+    from kinlink.matching.sweep.cap import DEFAULT_MAX_CANDIDATES
     from kinlink.matching.sweep.notify import DEFAULT_NOTIFY_PROBABILITY
 
     store = open_store()
@@ -141,7 +143,7 @@ def sweep(
         progress=show_progress(show),
         engine=open_engine(engine).backend,
         workers=workers,
-        max_candidates=max_candidates or None,
+        max_candidates=DEFAULT_MAX_CANDIDATES if max_candidates is None else max_candidates or None,
     )
 
     def log(message: str) -> None:
