@@ -32,6 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kinlink.matching.pair_batch import DistinctLists, PairBatch
+
 #: Code of a missing value (SQL NULL); a query value absent from the stored
 #: vocabulary gets ``_UNKNOWN``, which equals nothing stored.
 _NULL, _UNKNOWN = -1, -2
@@ -98,6 +100,7 @@ class StoredColumns:
                 self._numbers[name] = np.full(self.n, np.nan)
         # The first element of each list (SQL ``arr[1]``): NULL when empty.
         self._firsts: dict[str, np.ndarray] = {}
+        self._distinct: dict[str, DistinctLists] = {}
 
     def _encode(self, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
         codes = pc.index_in(values, value_set=self.vocabulary)
@@ -129,6 +132,20 @@ class StoredColumns:
             return self._numbers[name]
         except KeyError:
             raise KeyError(f"{name!r} is not a number column of the stored table") from None
+
+    def distinct_lists(self, name: str) -> DistinctLists:
+        """A list column's distinct non-NULL codes per row (for :class:`PairBatch`)."""
+        out = self._distinct.get(name)
+        if out is None:
+            offsets, flat = self.list_column(name)
+            out = self._distinct[name] = DistinctLists(offsets, flat, len(self.strings) + 1)
+        return out
+
+    def build_distinct_lists(self) -> None:
+        """Every list column's :meth:`distinct_lists` now (before forking workers, so
+        they share them instead of each building its own)."""
+        for name in self._lists:
+            self.distinct_lists(name)
 
     def first_column(self, name: str) -> np.ndarray:
         out = self._firsts.get(name)
@@ -489,6 +506,24 @@ class InProcessScorer:
     def score(self, left: Mapping[str, Any], rows: np.ndarray) -> Scores:
         """Gammas, weights and probabilities of ``left`` against stored ``rows``."""
         view = PairColumns(self.stored, rows, left)
+
+        def tf_left(column: str) -> Any:
+            return self.tf[column].get(left.get(column), math.nan)  # type: ignore[arg-type]
+
+        return self._sum(view, rows, tf_left)
+
+    def score_pairs(self, left_rows: np.ndarray, right_rows: np.ndarray) -> Scores:
+        """The same for pairs of stored rows (``left_rows[i]`` with ``right_rows[i]``),
+        all at once (:class:`~kinlink.matching.pair_batch.PairBatch`)."""
+        view = PairBatch(self.stored, left_rows, right_rows, self.stored.distinct_lists)
+        return self._sum(view, view.sides[1], lambda column: self._tf_stored[column][view.sides[0]])
+
+    def _sum(
+        self, view: PairColumns | PairBatch, rows: np.ndarray, tf_left: Callable[[str], Any]
+    ) -> Scores:
+        """Each comparison's first level whose predicate holds, and the weights summed in
+        the SQL's order. ``rows``: the right records; ``tf_left(column)``: the left
+        records' term frequencies (one value, or one per pair)."""
         n = len(rows)
         total = np.full(n, self.prior_weight)
         gammas, weights, adjustments = {}, {}, {}
@@ -505,7 +540,10 @@ class InProcessScorer:
                 gamma[hit] = level.gamma
                 weight[hit] = level.match_weight
                 if level.tf_column is not None and hit.any():
-                    adj[hit] = self._tf_adjustment(level, left, rows[hit])
+                    tf_l = np.broadcast_to(np.asarray(tf_left(level.tf_column), float), (n,))
+                    adj[hit] = _tf_adjustment(
+                        level, tf_l[hit], self._tf_stored[level.tf_column][rows[hit]]
+                    )
                 todo &= ~hit
             if todo.any():  # a comparison without an ELSE level: Splink's CASE gives NULL
                 raise ValueError(f"comparison {comparison.name!r} left pairs without a level")
@@ -516,20 +554,24 @@ class InProcessScorer:
                 total = total + adj
         return Scores(rows, total, _probability(total), gammas, weights, adjustments)
 
-    def _tf_adjustment(self, level: _Level, left: Mapping[str, Any], rows: np.ndarray) -> Any:
-        """``weight * (log2(u_exact) - log2(greatest(tf_l, tf_r, min_u)))``, 0 without tf."""
-        column = level.tf_column
-        assert column is not None
-        tf_l = self.tf[column].get(left.get(column), math.nan)  # type: ignore[arg-type]
-        tf_r = self._tf_stored[column][rows]
-        out = np.zeros(len(rows))
-        for i, right in enumerate(tf_r.tolist()):
-            a = tf_l if not math.isnan(tf_l) else right
-            b = right if not math.isnan(right) else tf_l
-            if math.isnan(a):
-                continue
-            out[i] = level.tf_weight * (level.tf_log2_u - math.log2(max(a, b, level.tf_min_u)))
-        return out
+
+def _tf_adjustment(level: _Level, tf_l: np.ndarray, tf_r: np.ndarray) -> np.ndarray:
+    """``weight * (log2(u_exact) - log2(greatest(tf_l, tf_r, min_u)))``, 0 without tf.
+
+    ``greatest`` skips NULLs (NaN here); both NULL gives no adjustment. The logarithm
+    is Python's, taken once per distinct frequency, so the floats are those of the
+    per-pair formula.
+    """
+    a = np.where(np.isnan(tf_l), tf_r, tf_l)
+    b = np.where(np.isnan(tf_r), tf_l, tf_r)
+    out = np.zeros(len(a))
+    known = ~np.isnan(a)
+    if known.any():
+        biggest = np.maximum(np.maximum(a[known], b[known]), level.tf_min_u)
+        distinct, inverse = np.unique(biggest, return_inverse=True)
+        logs = np.array([math.log2(v) for v in distinct.tolist()])
+        out[known] = level.tf_weight * (level.tf_log2_u - logs[inverse.reshape(-1)])
+    return out
 
 
 def term_frequencies(column: pa.ChunkedArray) -> dict[str, float]:

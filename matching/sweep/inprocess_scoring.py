@@ -1,4 +1,4 @@
-"""A sweep's scoring on DuckDB without Splink's SQL: each new record against its
+"""A sweep's scoring on DuckDB without Splink's SQL: the new records against their
 candidates, in-process (incremental and ``--full`` sweeps alike).
 
 Why: at a million stored records, the block mates of 10,000 new records are 97% of
@@ -7,10 +7,13 @@ involved" still meant a million-row table of list columns joined twice to 11.6M
 candidate pairs: 636 s of scoring and a 19.6 GB peak (docs/sweep.md). Here blocking
 stays in DuckDB (the same :class:`~kinlink.blocking.candidates.PartitionedCandidates`
 job, so the same pairs), and the pairs are scored by the real-time path's scorer
-(:mod:`kinlink.matching.inprocess`), one new record at a time against all its
-candidates, over the store's model columns encoded once. That scorer is held to
-Splink's SQL level by level (``tests/matching/test_realtime_parity.py``), and this
-path to the Splink sweep pair by pair (``tests/sweep/test_inprocess_sweep.py``).
+(:mod:`kinlink.matching.inprocess`) over the store's model columns encoded once, many
+new records' pairs at a time (:class:`~kinlink.matching.pair_batch.PairBatch`; one
+record at a time until session 13: ``benchmarks/bench_pair_scoring.py`` compares the
+two). That scorer is held to Splink's SQL level by level
+(``tests/matching/test_realtime_parity.py``), the batches to it
+(``tests/matching/test_pair_batch.py``), and this path to the Splink sweep pair by pair
+(``tests/sweep/test_inprocess_sweep.py``).
 
 A pair is scored from its new side. kinlink's comparisons are symmetric (the same
 gammas, weights and term-frequency adjustments whichever record is on the left:
@@ -57,6 +60,8 @@ logger = logging.getLogger(__name__)
 MIN_QUERIES_PER_WORKER = 2_000
 #: Queries per task handed to a worker (a progress bar step).
 QUERIES_PER_TASK = 500
+#: Pairs scored in one batch (bounds the batch's intermediate arrays, ~2 KB a pair).
+PAIRS_PER_SCORE = 100_000
 #: Candidate pairs grouped by query at once (~100 bytes each while grouped).
 PAIRS_PER_BATCH = 30_000_000
 
@@ -190,8 +195,15 @@ class _Task:
 _JOB: _Job | None = None
 
 
-def _row(job: _Job, i: int) -> dict[str, Any]:
-    return job.inputs.slice(int(i), 1).to_pylist()[0]
+def _take(job: _Job, rows: np.ndarray) -> dict[int, dict[str, Any]]:
+    """Stored rows as dicts, by row number: read from Arrow in one call (row by row
+    when the table stayed in many chunks, where ``take`` is slow)."""
+    distinct = np.unique(rows)
+    if job.inputs.column(0).num_chunks <= 1:
+        taken = job.inputs.take(pa.array(distinct)).to_pylist()
+    else:
+        taken = [job.inputs.slice(int(i), 1).to_pylist()[0] for i in distinct]
+    return dict(zip(distinct.tolist(), taken, strict=True))
 
 
 def _tasks(left: np.ndarray, right: np.ndarray, is_new: np.ndarray, per_task: int) -> list[_Task]:
@@ -220,20 +232,24 @@ def _tasks(left: np.ndarray, right: np.ndarray, is_new: np.ndarray, per_task: in
 
 
 def _score_task(task: _Task) -> tuple[Any, ...]:
-    """Score one task's queries; kept pairs (left pk, right pk, p, w) and explanations."""
+    """Score one task's pairs; kept pairs (left pk, right pk, p, w) and explanations.
+
+    The pairs are scored many queries at a time (``InProcessScorer.score_pairs``), in
+    slices of ``PAIRS_PER_SCORE`` to bound the batch's intermediate arrays.
+    """
     job = _JOB
     assert job is not None
+    queries = np.repeat(task.queries, np.diff(task.starts))
     out_l, out_r, out_p, out_w = [], [], [], []
     explanations: list[list[dict[str, Any]]] = []
-    for g, q in enumerate(task.queries.tolist()):
-        span = slice(int(task.starts[g]), int(task.starts[g + 1]))
-        others, query_left = task.others[span], task.query_left[span]
-        left = _row(job, q)
-        scores = job.scorer.score(left, others)
+    for lo in range(0, len(queries), PAIRS_PER_SCORE):
+        span = slice(lo, lo + PAIRS_PER_SCORE)
+        query, others, query_left = queries[span], task.others[span], task.query_left[span]
+        scores = job.scorer.score_pairs(query, others)
         keep = np.flatnonzero(scores.match_probability >= job.min_probability)
         if len(keep) == 0:
             continue
-        q_pk, o_pk = job.pks[q], job.pks[others[keep]]
+        q_pk, o_pk = job.pks[query[keep]], job.pks[others[keep]]
         out_l.append(np.where(query_left[keep], q_pk, o_pk))
         out_r.append(np.where(query_left[keep], o_pk, q_pk))
         out_p.append(scores.match_probability[keep])
@@ -243,19 +259,14 @@ def _score_task(task: _Task) -> tuple[Any, ...]:
             if job.explain
             else keep[:0]
         )
-        # the explained pairs' other records, read from Arrow in one call (row by
-        # row when the table stayed in many chunks, where ``take`` is slow)
-        if job.inputs.column(0).num_chunks <= 1:
-            taken = job.inputs.take(pa.array(others[explained])).to_pylist()
-        else:
-            taken = [_row(job, int(i)) for i in others[explained]]
-        rows = dict(zip(explained.tolist(), taken, strict=True))
+        wanted = set(explained.tolist())
+        taken = _take(job, np.concatenate([query[explained], others[explained]]))
         for i in keep.tolist():
-            other = rows.get(i)
-            if other is None:
+            if i not in wanted:
                 explanations.append([])
                 continue
-            pair_left, pair_right = (left, other) if query_left[i] else (other, left)
+            mine, other = taken[int(query[i])], taken[int(others[i])]
+            pair_left, pair_right = (mine, other) if query_left[i] else (other, mine)
             row = explain_row(scores, i, pair_left, pair_right, job.columns)
             items = [c.as_dict() for c in job.explainer.contributions(row)]
             for item in items:
@@ -303,9 +314,11 @@ def score_new_in_process(
     frequencies = store_frequencies(engine, table)
     inputs = model_columns(table, frequencies)
     explainer = Explainer(model.splink_settings)
+    stored = StoredColumns(inputs)
+    stored.build_distinct_lists()  # before the workers fork: they share them
     _JOB = _Job(
         inputs=inputs,
-        scorer=InProcessScorer(model.settings_for("duckdb"), StoredColumns(inputs)),
+        scorer=InProcessScorer(model.settings_for("duckdb"), stored),
         explainer=explainer,
         max_gamma=model.max_gammas(),
         columns=explainer.value_columns,
