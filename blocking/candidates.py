@@ -219,8 +219,7 @@ class PartitionedCandidates:
         self._tables.append(table)
         return table
 
-    def part_sql(self, part: int) -> str:
-        """SQL selecting ``record_id_l, record_id_r, rule`` of one part."""
+    def _pairs_cte(self, part: int) -> str:
         which = "true" if self.parts == 1 else f"l.rid % {self.parts} = {int(part)}"
         return f"""
         with pp as (
@@ -231,7 +230,20 @@ class PartitionedCandidates:
               and ({_numbered_type_condition(self.link_type)})
               and ({self.consent})
             group by l.rid, r.rid
-        )
+        )"""
+
+    def part_numbers_sql(self, part: int) -> str:
+        """SQL selecting one part's pairs as record numbers, ``rid_l, rid_r``: the pairs
+        of :meth:`part_sql` in the same orientation (not for the sweep's job, whose
+        orientation is decided on the record ids), without the strings. Record numbers
+        are :attr:`nodes`' ``rid``."""
+        if self.link_type == "sweep":
+            raise ValueError("part_numbers_sql is for the link, dedupe and all jobs")
+        return f"{self._pairs_cte(part)} select rid_l, rid_r from pp"
+
+    def part_sql(self, part: int) -> str:
+        """SQL selecting ``record_id_l, record_id_r, rule`` of one part."""
+        return f"""{self._pairs_cte(part)}
         select {self._oriented("nl", "nr")}, chr(pp.rule) as rule
         from pp
         inner join {self.nodes.physical_name} as nl on nl.rid = pp.rid_l

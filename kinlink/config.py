@@ -79,6 +79,14 @@ class Settings(BaseSettings):
             "review service always uses DuckDB."
         ),
     )
+    scorer: Literal["python", "sql"] = Field(
+        default="python",
+        description=(
+            "How link and dedupe score candidate pairs on DuckDB: in-process with numpy "
+            "(python; the same levels and weights, several times quicker) or by Splink's "
+            "SQL (sql, the reference). Spark always runs Splink's SQL."
+        ),
+    )
     spark_master: str | None = Field(
         default=None,
         description="Spark master URL for --engine spark. Default: $SPARK_MASTER, else local[*].",

@@ -90,7 +90,7 @@ class Engine:
 
             frame = to_spark(self.spark, frame)
         elif isinstance(frame, pd.DataFrame):
-            frame = _as_arrow(frame)
+            frame = as_arrow(frame)
         return self.db_api.register(frame, table_name=table_name)
 
     def query(self, sql: str) -> pd.DataFrame:
@@ -132,7 +132,7 @@ class Engine:
         return f"xxhash64({expr})"
 
 
-def _as_arrow(frame: pd.DataFrame) -> Any:
+def as_arrow(frame: pd.DataFrame) -> Any:
     """A pandas frame as an Arrow table, for DuckDB to scan without Python.
 
     DuckDB reads a registered pandas frame's object columns (the prepared table's

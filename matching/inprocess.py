@@ -63,20 +63,32 @@ class StoredColumns:
         self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._scalars: dict[str, np.ndarray] = {}
         self._numbers: dict[str, np.ndarray] = {}
-        pieces = []
+        # Every string of every column is encoded in one dictionary pass (one hash
+        # table for the whole store: encoding column by column against a vocabulary
+        # rebuilt the vocabulary's hash table each time, 30 s at a million records).
+        names, pieces = [], []
         for name in table.column_names:
             kind = table.schema.field(name).type
             column = table.column(name)
             if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+                names.append(name)
                 pieces.append(pc.list_flatten(column))
             elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+                names.append(name)
                 pieces.append(column)
-        values = pa.chunked_array(
-            [c for p in pieces for c in p.cast(pa.string()).chunks], type=pa.string()
-        )
-        self.vocabulary = pc.unique(values).drop_null()
-        self.strings: list[str] = self.vocabulary.to_pylist()
+        chunks = [c for p in pieces for c in p.cast(pa.large_string()).chunks]
+        everything = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.large_string())
+        encoded = pc.dictionary_encode(everything)
+        del everything
+        codes = pc.fill_null(encoded.indices, _NULL).to_numpy(zero_copy_only=False)
+        self.strings: list[str] = encoded.dictionary.to_pylist()
         self.codes: dict[str, int] = {s: i for i, s in enumerate(self.strings)}
+        del encoded
+        encoded_columns, start = {}, 0
+        for name, piece in zip(names, pieces, strict=True):
+            encoded_columns[name] = codes[start : start + len(piece)].astype(np.int64)
+            start += len(piece)
+        del codes
         for name in table.column_names:
             kind = table.schema.field(name).type
             column = table.column(name)
@@ -84,10 +96,9 @@ class StoredColumns:
                 lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy()
                 offsets = np.zeros(self.n + 1, dtype=np.int64)
                 np.cumsum(lengths, out=offsets[1:])
-                flat = pc.list_flatten(column).cast(pa.string())
-                self._lists[name] = (offsets, self._encode(flat))
+                self._lists[name] = (offsets, encoded_columns.pop(name))
             elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                self._scalars[name] = self._encode(column.cast(pa.string()))
+                self._scalars[name] = encoded_columns.pop(name)
             elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
                 self._numbers[name] = (
                     pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
@@ -101,10 +112,6 @@ class StoredColumns:
         # The first element of each list (SQL ``arr[1]``): NULL when empty.
         self._firsts: dict[str, np.ndarray] = {}
         self._distinct: dict[str, DistinctLists] = {}
-
-    def _encode(self, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        codes = pc.index_in(values, value_set=self.vocabulary)
-        return pc.fill_null(codes, _NULL).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def code(self, value: Any) -> int:
         """A query value's code: ``_NULL`` for None, ``_UNKNOWN`` if never stored."""

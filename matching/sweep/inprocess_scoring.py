@@ -29,13 +29,9 @@ docs/sweep.md: at 1M stored, 10,000 new took 186 s of scoring instead of 636 s; 
 
 from __future__ import annotations
 
-import gc
 import logging
-import multiprocessing
-import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +49,7 @@ from kinlink.matching.explain import Explainer
 from kinlink.matching.inprocess import InProcessScorer, StoredColumns, explain_row
 from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
 from kinlink.matching.prepare import TokenFrequencies
+from kinlink.matching.workers import ForkedPool, default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +61,6 @@ QUERIES_PER_TASK = 500
 PAIRS_PER_SCORE = 100_000
 #: Candidate pairs grouped by query at once (~100 bytes each while grouped).
 PAIRS_PER_BATCH = 30_000_000
-
-
-def default_workers() -> int:
-    """One worker per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def store_keys(table: pa.Table) -> np.ndarray:
@@ -334,7 +323,7 @@ def score_new_in_process(
     results: list[tuple[Any, ...]] = []
     new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
     try:
-        with _Scoring(workers, progress) as scoring:
+        with ForkedPool(_score_task, workers, progress) as scoring:
             # Parts are gathered into batches before grouping by query: a new record's
             # pairs fall in several parts (by the left record), and scoring it once
             # per part multiplied the per-query cost (measured: 9 parts, 0.9 s -> 11 s).
@@ -374,57 +363,3 @@ def _batch_tasks(batch: list[tuple[np.ndarray, np.ndarray]], is_new: np.ndarray)
     tasks = _tasks(left, right, is_new, QUERIES_PER_TASK)
     logger.info("%d candidate pairs in %d tasks", len(left), len(tasks))
     return tasks
-
-
-class _Scoring:
-    """Runs tasks in this process or in forked workers (one pool for the whole run)."""
-
-    def __init__(self, workers: int, progress: bool) -> None:
-        self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        self.bar: Any = None
-        if progress:
-            from tqdm import tqdm
-
-            self.bar = tqdm(desc="score", unit="task")
-
-    def __enter__(self) -> _Scoring:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            gc.unfreeze()
-        if self.bar is not None:
-            self.bar.close()
-
-    def run(self, tasks: list[_Task]) -> list[tuple[Any, ...]]:
-        """Results of ``tasks``, in task order."""
-        if self.bar is not None:
-            self.bar.total = (self.bar.total or 0) + len(tasks)
-            self.bar.refresh()
-        if self.pool is None and self.workers > 1:
-            # fork: the workers inherit the encoded store without pickling it (they
-            # are forked at the first submit, below). Frozen first: a child's garbage
-            # collector must not finalise objects it inherited (a DuckDB object
-            # collected in a forked child crashed it), and untouched objects stay
-            # shared pages.
-            gc.collect()
-            gc.freeze()
-            self.pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
-            )
-        if self.pool is None:
-            out = []
-            for task in tasks:
-                out.append(_score_task(task))
-                if self.bar is not None:
-                    self.bar.update()
-            return out
-        futures = {self.pool.submit(_score_task, task): i for i, task in enumerate(tasks)}
-        ordered: list[Any] = [None] * len(tasks)
-        for future in as_completed(futures):
-            ordered[futures[future]] = future.result()
-            if self.bar is not None:
-                self.bar.update()
-        return ordered

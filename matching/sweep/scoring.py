@@ -91,23 +91,52 @@ class PreparedCache:
     Only a cache: it is checked row by row against the store's content hashes and
     thrown away whole when the preparing code changes, so a stale or missing file
     costs time, never correctness.
+
+    A base file plus delta files: a sweep that prepared a few new records appends
+    them as a delta instead of rewriting every row (at a million records the rewrite
+    was 14 s of each nightly sweep). The deltas are folded back into the base when
+    there are ``MAX_DELTAS`` of them or when rows of changed or deleted records make
+    up ``COMPACT_STALE`` of the cache. Every file is written under a temporary name
+    and renamed, so a killed sweep leaves the files as they were, or one more file.
     """
+
+    #: Deltas kept before the next save rewrites the base.
+    MAX_DELTAS = 8
+    #: Share of stale rows (changed or deleted records) that triggers a rewrite.
+    COMPACT_STALE = 0.1
 
     def __init__(self, folder: Path, store_key: str) -> None:
         self.folder = folder
         self.prefix = f"prepared-{hashlib.sha256(store_key.encode()).hexdigest()[:12]}"
         self.path = folder / f"{self.prefix}-{code_fingerprint()}.parquet"
+        #: Delta files read by the last :meth:`load`.
+        self.deltas = 0
+
+    def _delta_files(self) -> list[Path]:
+        found = self.folder.glob(f"{self.path.stem}.delta-*.parquet")
+        return sorted(found, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
     def load(self) -> pa.Table | None:
+        """Base and deltas, in the order written (a record may appear more than once:
+        the caller keeps the rows whose content hash is current)."""
+        self.deltas = 0
         if not self.path.exists():
             return None
         try:
-            return pq.read_table(self.path)
+            tables = [pq.read_table(self.path)]
         except Exception:  # a truncated file from a killed run: just prepare again
             logger.warning("ignoring unreadable prepared cache %s", self.path)
             return None
+        for delta in self._delta_files():
+            try:
+                tables.append(pq.read_table(delta, schema=tables[0].schema))
+            except Exception:  # its rows are prepared again, and the next save rewrites
+                logger.warning("ignoring unreadable prepared cache delta %s", delta)
+        self.deltas = len(tables) - 1
+        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
     def save(self, table: pa.Table) -> None:
+        """Rewrite the base with ``table`` and remove the deltas."""
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         # Row groups of 100,000 records: one group of a million records holds over
@@ -117,6 +146,17 @@ class PreparedCache:
         for old in self.folder.glob(f"{self.prefix}-*.parquet"):
             if old != self.path:
                 old.unlink(missing_ok=True)
+        self.deltas = 0
+
+    def add(self, table: pa.Table) -> None:
+        """Append ``table`` (rows prepared now) as a new delta file."""
+        files = self._delta_files()
+        number = int(files[-1].stem.rsplit("-", 1)[1]) + 1 if files else 1
+        path = self.folder / f"{self.path.stem}.delta-{number}.parquet"
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
+        tmp.replace(path)
+        self.deltas += 1
 
 
 def prepare_store_table(
@@ -140,13 +180,18 @@ def prepare_store_table(
     )
     cached = cache.load() if cache is not None else None
     parts: list[pa.Table] = []
+    stale = 0
     if cached is not None:
         cached_keys = cached.select(["record_id", "content_hash"]).to_pandas()
         keep = cached_keys.merge(
             wanted, on=["record_id", "content_hash"], how="left", indicator=True
         )
+        # current rows only, each record once (a delta may repeat a record whose
+        # content changed and changed back)
         mask = (keep["_merge"] == "both").to_numpy()
-        if not mask.all():  # filtering copies the table: a gigabyte or more at 1M
+        mask[mask] = ~cached_keys["record_id"][mask].duplicated(keep="last").to_numpy()
+        stale = int((~mask).sum())
+        if stale:  # filtering copies the table: a gigabyte or more at 1M
             cached = cached.filter(pa.array(mask))
         have = set(cached.column("record_id").to_pylist())
         parts.append(cached)
@@ -174,8 +219,16 @@ def prepare_store_table(
     if not parts:
         return pa.table({}), 0
     table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-    if cache is not None and (len(missing) or cached is None or len(table) != len(wanted)):
-        cache.save(table)
+    if cache is not None:
+        fresh = parts[1:] if cached is not None else parts
+        if (
+            cached is None
+            or cache.deltas >= cache.MAX_DELTAS
+            or stale > cache.COMPACT_STALE * max(len(table), 1)
+        ):
+            cache.save(table)
+        elif fresh:
+            cache.add(pa.concat_tables(fresh) if len(fresh) > 1 else fresh[0])
     return table.drop(["content_hash"]), len(missing)
 
 

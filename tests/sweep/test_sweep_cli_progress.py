@@ -54,19 +54,20 @@ def _pairs(home) -> list[tuple[int, int, float]]:
 def test_sweep_workers_option_scores_the_same(tmp_path, monkeypatch, sweep_model):
     """``--workers 2`` forks scoring workers and stores exactly the pairs one process does."""
     from kinlink.config import get_settings
+    from kinlink.matching import workers as worker_pool
     from kinlink.matching.sweep import inprocess_scoring
 
     _, model_path = sweep_model
     monkeypatch.setattr(inprocess_scoring, "MIN_QUERIES_PER_WORKER", 1)
     monkeypatch.setattr(inprocess_scoring, "QUERIES_PER_TASK", 10)
     used: list[int] = []
-    real = inprocess_scoring._Scoring.__init__
+    real = worker_pool.ForkedPool.__init__
 
-    def spy(self, workers, progress):
+    def spy(self, fn, workers, progress=False, desc="score"):
         used.append(workers)
-        real(self, workers, progress)
+        real(self, fn, workers, progress, desc)
 
-    monkeypatch.setattr(inprocess_scoring._Scoring, "__init__", spy)
+    monkeypatch.setattr(worker_pool.ForkedPool, "__init__", spy)
     monkeypatch.delenv("KINLINK_DATABASE_URL", raising=False)
     frame = sample_frame(200)
     results = []

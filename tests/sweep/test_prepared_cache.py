@@ -1,0 +1,134 @@
+"""The sweep's prepared-row cache: a base file plus deltas, always the current rows.
+
+``prepare_store_table`` must return exactly the rows a run without a cache prepares,
+whatever the cache holds (deltas, changed records, a record changed back, a deleted
+record, an unreadable delta), and must write only the rows it prepared, folding the
+deltas back into the base when there are many.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pandas as pd
+import pytest
+
+from kinlink.matching.sweep.scoring import PreparedCache, prepare_store_table
+
+from .conftest import sample_frame
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    out = sample_frame().head(120).reset_index(drop=True)
+    out = out.astype(object).where(out.notna(), None)
+    out["record_id"] = [str(i + 1) for i in range(len(out))]
+    return out
+
+
+class Fetcher:
+    """``fetch(pks)`` over a frame of records, counting the records it was asked for."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.asked = 0
+
+    def __call__(self, pks):
+        self.asked += len(pks)
+        wanted = {str(pk) for pk in pks}
+        return self.frame[self.frame["record_id"].isin(wanted)].reset_index(drop=True)
+
+
+def _snapshot(frame: pd.DataFrame, hashes: dict[str, str] | None = None) -> pd.DataFrame:
+    hashes = hashes or {}
+    return pd.DataFrame(
+        {
+            "pk": frame["record_id"].astype(int),
+            "content_hash": [hashes.get(r, f"h{r}") for r in frame["record_id"]],
+        }
+    )
+
+
+def _sorted(table) -> pd.DataFrame:
+    return table.to_pandas().sort_values("record_id").reset_index(drop=True)
+
+
+def _check(snapshot, frame, cache) -> tuple[pd.DataFrame, int]:
+    """The cached run's table equals an uncached run's; returns it and the prepared count."""
+    fetch = Fetcher(frame)
+    got, prepared = prepare_store_table(snapshot, fetch, cache)
+    expected, _ = prepare_store_table(snapshot, Fetcher(frame), None)
+    pd.testing.assert_frame_equal(_sorted(got), _sorted(expected))
+    assert fetch.asked == prepared
+    return _sorted(got), prepared
+
+
+def _files(cache: PreparedCache) -> list[str]:
+    return sorted(p.name for p in cache.folder.glob("*.parquet"))
+
+
+def test_deltas_changes_and_compaction(tmp_path, frame):
+    cache = PreparedCache(tmp_path, "sqlite:///store")
+    first = frame.head(60)
+    _, prepared = _check(_snapshot(first), frame, cache)
+    assert prepared == 60 and _files(cache) == [cache.path.name]
+    base_written = os.stat(cache.path).st_mtime_ns
+
+    # 20 new records: prepared now, appended as a delta; the base is not rewritten
+    _, prepared = _check(_snapshot(frame.head(80)), frame, cache)
+    assert prepared == 20 and len(_files(cache)) == 2
+    assert os.stat(cache.path).st_mtime_ns == base_written
+
+    # nothing new: nothing prepared, nothing written
+    _, prepared = _check(_snapshot(frame.head(80)), frame, cache)
+    assert prepared == 0 and len(_files(cache)) == 2
+
+    # 3 records changed: prepared again (a new delta); each appears once
+    changed = {r: f"changed{r}" for r in ("5", "6", "70")}
+    _, prepared = _check(_snapshot(frame.head(80), changed), frame, cache)
+    assert prepared == 3 and len(_files(cache)) == 3
+    # ...and changed back: the first version is current again, found in the cache
+    _, prepared = _check(_snapshot(frame.head(80)), frame, cache)
+    assert prepared == 0
+
+    # one record deleted: dropped from the result, no rewrite for so few stale rows
+    got, prepared = _check(_snapshot(frame.head(80).drop(index=[10])), frame, cache)
+    assert prepared == 0 and "11" not in set(got["record_id"])
+
+    # deltas pile up to MAX_DELTAS, then the next save folds them into the base
+    n = 80
+    while cache.deltas < cache.MAX_DELTAS:
+        n += 4
+        _check(_snapshot(frame.head(n)), frame, cache)
+    n += 4
+    _check(_snapshot(frame.head(n)), frame, cache)
+    assert _files(cache) == [cache.path.name] and cache.deltas == 0
+
+
+def test_a_row_written_twice_is_read_once(tmp_path, frame):
+    """Not something a sweep writes (it prepares only rows the cache lacks), but a
+    repeated row would double a record's pairs, so loading does not trust it."""
+    cache = PreparedCache(tmp_path, "sqlite:///store")
+    _check(_snapshot(frame.head(60)), frame, cache)
+    cache.add(cache.load().slice(0, 5))
+    got, prepared = _check(_snapshot(frame.head(60)), frame, cache)
+    assert prepared == 0 and len(got) == 60
+
+
+def test_many_stale_rows_rewrite_the_base(tmp_path, frame):
+    cache = PreparedCache(tmp_path, "sqlite:///store")
+    _check(_snapshot(frame), frame, cache)
+    _check(_snapshot(frame.head(100)), frame, cache)  # 20 of 120 deleted: over 10%
+    assert cache.load().num_rows == 100 and _files(cache) == [cache.path.name]
+
+
+def test_an_unreadable_delta_is_prepared_again(tmp_path, frame, caplog):
+    cache = PreparedCache(tmp_path, "sqlite:///store")
+    _check(_snapshot(frame.head(60)), frame, cache)
+    _check(_snapshot(frame.head(90)), frame, cache)
+    delta = next(p for p in tmp_path.glob("*.delta-*.parquet"))
+    delta.write_bytes(delta.read_bytes()[:100])  # a truncated file
+    with caplog.at_level(logging.WARNING):
+        _, prepared = _check(_snapshot(frame.head(90)), frame, cache)
+    assert prepared == 30 and "unreadable prepared cache delta" in caplog.text
