@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         default="python",
         description=(
             "How link and dedupe score candidate pairs on DuckDB: in-process with numpy "
-            "(python; the same levels and weights, several times quicker) or by Splink's "
+            "(python; the same levels and weights, about twice as fast) or by Splink's "
             "SQL (sql, the reference). Spark always runs Splink's SQL."
         ),
     )

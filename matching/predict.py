@@ -8,8 +8,9 @@ for its own blocks. On DuckDB, by default, ``link`` and ``dedupe`` score them
 in-process instead (:meth:`Session.score_in_parts`): the same comparison levels and
 the model's own weights evaluated with numpy over many pairs at once
 (:class:`~kinlink.matching.pair_batch.PairBatch`), held to Splink's SQL by
-``tests/matching/test_score_in_parts.py``. Why: Splink's predict scored ~100k pairs/s
-on this machine, and a million records make ~400M candidate pairs (docs/benchmarks.md).
+``tests/matching/test_score_in_parts.py``. Why: a million records make ~400M candidate
+pairs, and Splink's predict scored ~290k pairs/s on this machine's two cores where the
+in-process scorer's two workers score ~520k (100,000-record dedupe, docs/benchmarks.md).
 """
 
 from __future__ import annotations
