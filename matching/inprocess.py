@@ -32,19 +32,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kinlink.matching.pair_batch import DistinctLists, PairBatch
+from kinlink.matching.pair_batch import DistinctLists, MemoisedView, PairBatch, column_side
 
 #: Code of a missing value (SQL NULL); a query value absent from the stored
 #: vocabulary gets ``_UNKNOWN``, which equals nothing stored.
 _NULL, _UNKNOWN = -1, -2
-
-
-def _suffix(column: str) -> tuple[str, bool]:
-    """``given_l`` -> (``given``, True); ``given_r`` -> (``given``, False)."""
-    base, _, side = column.rpartition("_")
-    if side not in ("l", "r") or not base:
-        raise ValueError(f"column {column!r} must end in _l (the query) or _r (stored)")
-    return base, side == "l"
 
 
 class StoredColumns:
@@ -165,7 +157,7 @@ class StoredColumns:
         return out
 
 
-class PairColumns:
+class PairColumns(MemoisedView):
     """One query record (``_l``) against some stored rows (``_r``): the predicates' view.
 
     Methods mirror :class:`~kinlink.matching.comparisons.SqlFunctions` and return
@@ -182,12 +174,6 @@ class PairColumns:
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     # -- gathering ---------------------------------------------------------------------
-    def _memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        value = self._cache.get(key, _MISSING)
-        if value is _MISSING:
-            value = self._cache[key] = compute()
-        return value
-
     def _gather(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(lengths per row, row index per element, code per element) of a list column."""
 
@@ -229,26 +215,22 @@ class PairColumns:
         return out
 
     def _scalar_codes(self, column: str) -> np.ndarray | int:
-        base, left = _suffix(column)
+        base, left = column_side(column)
         if left:
             return self.stored.code(self.left.get(base))
         return self._memo(("scalar", base), lambda: self.stored.scalar_column(base)[self.rows])
 
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per query (for a sub-expression several levels share)."""
-        return self._memo(("cached", key), compute)
-
     # -- the SqlFunctions vocabulary ----------------------------------------------------
     def size(self, column: str) -> np.ndarray | int:
         """``coalesce(array_length(arr), 0)``: elements, repeats included."""
-        base, left = _suffix(column)
+        base, left = column_side(column)
         if left:
             return len(self._left_list(base))
         return self._gather(base)[0]
 
     def common(self, a: str, b: str) -> np.ndarray:
         """Distinct non-NULL elements two lists share (0 when either is NULL)."""
-        (base_a, left_a), (base_b, _) = _suffix(a), _suffix(b)
+        (base_a, left_a), (base_b, _) = column_side(a), column_side(b)
         query, stored = (base_a, base_b) if left_a else (base_b, base_a)
         return self._memo(
             ("common", query, stored),
@@ -261,7 +243,7 @@ class PairColumns:
 
     def contains(self, arr: str, value: str) -> np.ndarray:
         """``coalesce(list_contains(arr, value), false)``."""
-        (arr_base, arr_left), (value_base, _) = _suffix(arr), _suffix(value)
+        (arr_base, arr_left), (value_base, _) = column_side(arr), column_side(value)
         if arr_left:  # the query's list, a stored value
 
             def compute() -> np.ndarray:
@@ -278,7 +260,7 @@ class PairColumns:
 
     def first(self, column: str) -> np.ndarray | int:
         """Codes of ``arr[1]`` (NULL when the list is empty), for :meth:`eq`."""
-        base, left = _suffix(column)
+        base, left = column_side(column)
         if left:
             items = self._left_list(base)
             return self.stored.code(items[0]) if items else _NULL
@@ -296,7 +278,7 @@ class PairColumns:
 
     def isnull(self, column: str) -> np.ndarray | bool:
         """``column is null`` for a string or number column."""
-        base, left = _suffix(column)
+        base, left = column_side(column)
         if left:
             value = self.left.get(base)
             return value is None or (isinstance(value, float) and math.isnan(value))
@@ -308,7 +290,7 @@ class PairColumns:
         """A number column as floats, NaN for NULL (comparisons with NaN are false, as
         SQL's with NULL; use ``np.fmax``/``np.fmin`` for ``greatest``/``least``, which
         skip NULLs)."""
-        base, left = _suffix(column)
+        base, left = column_side(column)
         if left:
             value = self.left.get(base)
             return math.nan if value is None else float(value)
@@ -320,7 +302,7 @@ class PairColumns:
         """``fn(query value, stored value)`` of two string columns, NaN where either is
         NULL; ``fn`` runs once per distinct stored value (dates, codes repeat).
         ``stored_first`` passes the stored value first (for ``fn(b, a)``-shaped SQL)."""
-        (base_a, left_a), (base_b, _) = _suffix(a), _suffix(b)
+        (base_a, left_a), (base_b, _) = column_side(a), column_side(b)
         query, stored = (base_a, base_b) if left_a else (base_b, base_a)
 
         def compute() -> np.ndarray:
@@ -348,7 +330,7 @@ class PairColumns:
         >= ``threshold`` (``SqlFunctions.matched_tokens``): similarity is
         ``1.0 - levenshtein(x, y) / greatest(length(x), length(y), 1)`` with DuckDB's
         units, UTF-8 bytes for the distance and code points for the lengths."""
-        (base_a, left_a), (base_b, _) = _suffix(a), _suffix(b)
+        (base_a, left_a), (base_b, _) = column_side(a), column_side(b)
         query, stored = (base_a, base_b) if left_a else (base_b, base_a)
         return self._memo(
             ("spelling", base_a, left_a, base_b, threshold),
@@ -387,9 +369,6 @@ class PairColumns:
             return found.sum(axis=0)
         # each stored element (repeats counted) with a close query element
         return np.bincount(seg, weights=per_element.any(axis=0), minlength=self.n).astype(np.int64)
-
-
-_MISSING = object()
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,29 @@ if TYPE_CHECKING:
 _NULL = -1
 
 
-def _suffix(column: str) -> tuple[str, bool]:
+def column_side(column: str) -> tuple[str, bool]:
     """``given_l`` -> (``given``, True); ``given_r`` -> (``given``, False)."""
     base, _, side = column.rpartition("_")
     if side not in ("l", "r") or not base:
-        raise ValueError(f"column {column!r} must end in _l or _r")
+        raise ValueError(f"column {column!r} must end in _l (the left record) or _r (the right)")
     return base, side == "l"
+
+
+class MemoisedView:
+    """What both views of pairs share: every result cached for the view's pairs, so
+    the level predicates may repeat sub-expressions freely."""
+
+    _cache: dict[tuple[Any, ...], Any]
+
+    def _memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        value = self._cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._cache[key] = compute()
+        return value
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once for these pairs (a sub-expression several levels share)."""
+        return self._memo(("cached", key), compute)
 
 
 def _gather(offsets: np.ndarray, flat: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -84,7 +101,7 @@ class DistinctLists:
         np.cumsum(np.bincount(keys // width, minlength=n), out=self.offsets[1:])
 
 
-class PairBatch:
+class PairBatch(MemoisedView):
     """Pairs of stored rows (``left_rows[i]``, ``right_rows[i]``): the predicates' view.
 
     Methods mirror ``PairColumns`` and return numpy arrays over the pairs. Every
@@ -107,12 +124,6 @@ class PairBatch:
         # one more than the largest code: keys row * width + code never collide
         self._width = len(stored.strings) + 1
         self._cache: dict[tuple[Any, ...], Any] = {}
-
-    def _memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        value = self._cache.get(key, _MISSING)
-        if value is _MISSING:
-            value = self._cache[key] = compute()
-        return value
 
     def _rows(self, left: bool) -> np.ndarray:
         return self.sides[0] if left else self.sides[1]
@@ -146,24 +157,20 @@ class PairBatch:
         return self._memo(("keys", base, left), compute)
 
     def _scalar(self, column: str) -> np.ndarray:
-        base, left = _suffix(column)
+        base, left = column_side(column)
         return self._memo(
             ("scalar", base, left), lambda: self.stored.scalar_column(base)[self._rows(left)]
         )
 
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per batch (for a sub-expression several levels share)."""
-        return self._memo(("cached", key), compute)
-
     # -- the SqlFunctions vocabulary ----------------------------------------------------
     def size(self, column: str) -> np.ndarray:
         """``coalesce(array_length(arr), 0)``: elements, repeats included."""
-        base, left = _suffix(column)
+        base, left = column_side(column)
         return self._raw(base, left)[0]
 
     def common(self, a: str, b: str) -> np.ndarray:
         """Distinct non-NULL elements two lists share (0 when either is NULL)."""
-        (base_a, left_a), (base_b, left_b) = _suffix(a), _suffix(b)
+        (base_a, left_a), (base_b, left_b) = column_side(a), column_side(b)
 
         def compute() -> np.ndarray:
             shared = _shared(self._keys(base_a, left_a), self._keys(base_b, left_b))
@@ -177,7 +184,7 @@ class PairBatch:
 
     def contains(self, arr: str, value: str) -> np.ndarray:
         """``coalesce(list_contains(arr, value), false)``."""
-        (arr_base, arr_left), (value_base, value_left) = _suffix(arr), _suffix(value)
+        (arr_base, arr_left), (value_base, value_left) = column_side(arr), column_side(value)
 
         def compute() -> np.ndarray:
             # one key per pair, so sorted; a NULL (-1) is the key of no code
@@ -190,7 +197,7 @@ class PairBatch:
 
     def first(self, column: str) -> np.ndarray:
         """Codes of ``arr[1]`` (NULL when the list is empty), for :meth:`eq`."""
-        base, left = _suffix(column)
+        base, left = column_side(column)
         return self._memo(
             ("first", base, left), lambda: self.stored.first_column(base)[self._rows(left)]
         )
@@ -207,14 +214,14 @@ class PairBatch:
 
     def isnull(self, column: str) -> np.ndarray:
         """``column is null`` for a string or number column."""
-        base, _ = _suffix(column)
+        base, _ = column_side(column)
         if base in self.stored._numbers:
             return np.isnan(self.num(column))
         return self._scalar(column) == _NULL
 
     def num(self, column: str) -> np.ndarray:
         """A number column as floats, NaN for NULL (see ``PairColumns.num``)."""
-        base, left = _suffix(column)
+        base, left = column_side(column)
         return self._memo(
             ("num", base, left), lambda: self.stored.number_column(base)[self._rows(left)]
         )
@@ -225,7 +232,7 @@ class PairBatch:
         """``fn(left's a, right's b)`` (``PairColumns``: query value first), NaN where
         either is NULL; ``fn`` runs once per distinct pair of values. ``stored_first``
         passes the right value first."""
-        (base_a, left_a), (base_b, _) = _suffix(a), _suffix(b)
+        (base_a, left_a), (base_b, _) = column_side(a), column_side(b)
         query, stored = (base_a, base_b) if left_a else (base_b, base_a)
 
         def compute() -> np.ndarray:
@@ -253,7 +260,7 @@ class PairBatch:
     def spelling_matched(self, a: str, b: str, threshold: float) -> np.ndarray:
         """How many elements of ``a`` (repeats counted) have a partner in ``b`` at edit
         similarity >= ``threshold`` (``PairColumns.spelling_matched``)."""
-        (base_a, left_a), (base_b, left_b) = _suffix(a), _suffix(b)
+        (base_a, left_a), (base_b, left_b) = column_side(a), column_side(b)
         return self._memo(
             ("spelling", base_a, left_a, base_b, left_b, threshold),
             lambda: self._spelling(base_a, left_a, base_b, left_b, threshold),
