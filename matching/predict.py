@@ -35,6 +35,8 @@ from kinlink.matching.engine import Engine, as_arrow
 from kinlink.matching.model import KinlinkModel, model_input
 from kinlink.matching.workers import ForkedPool, default_workers
 
+logger = logging.getLogger(__name__)
+
 #: Output columns the in-process scorer can give (others need Splink's SQL).
 IN_PROCESS_COLUMNS = frozenset(
     {"record_id_l", "record_id_r", "record_type_l", "match_probability", "match_weight"}
@@ -170,6 +172,12 @@ class Session:
                 and link_type != "sweep"
                 and set(columns) <= IN_PROCESS_COLUMNS
             )
+            if in_process:
+                try:
+                    self._in_process_scorer()
+                except ValueError as exc:  # a model whose comparisons kinlink does not define
+                    logger.warning("scoring with Splink's SQL instead: %s", exc)
+                    in_process = False
             if in_process:
                 yield from self._in_process_parts(
                     candidates, parts, threshold_match_probability, columns, reduce, counted

@@ -146,3 +146,26 @@ def test_link_and_dedupe_write_the_same_either_way(febrl4_small, link_model, mon
         clusters_py.sort_values("record_id").reset_index(drop=True),
         clusters.sort_values("record_id").reset_index(drop=True),
     )
+
+
+def test_a_model_kinlink_cannot_score_in_process_falls_back_to_splink(
+    febrl4_small, link_model, caplog
+):
+    """A model JSON whose levels are not this kinlink's (an older release's, say) is
+    still scored, by Splink's SQL, with a warning saying so."""
+    import copy
+    import logging
+
+    from kinlink.matching.model import KinlinkModel
+
+    settings = copy.deepcopy(link_model.splink_settings)
+    sex = next(c for c in settings["comparisons"] if c["output_column_name"] == "sex")
+    sex["comparison_levels"][-2]["label_for_charts"] = "an older label"
+    model = KinlinkModel(splink_settings=settings, metadata=dict(link_model.metadata))
+    session = Session.open(prepare_records(febrl4_small), model, Engine("duckdb"))
+    with caplog.at_level(logging.WARNING):
+        frames = list(
+            session.score_in_parts("link", threshold_match_probability=0.5, columns=SCORED_COLUMNS)
+        )
+    assert "scoring with Splink's SQL instead" in caplog.text
+    assert sum(len(f) for f in frames) > 50
