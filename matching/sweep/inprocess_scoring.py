@@ -46,10 +46,10 @@ from kinlink.blocking.candidates import (
 )
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
-from kinlink.matching.inprocess import InProcessScorer, StoredColumns, explain_row
+from kinlink.matching.inprocess import InProcessScorer, StoredColumns
 from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
 from kinlink.matching.prepare import TokenFrequencies
-from kinlink.matching.workers import ForkedPool, default_workers
+from kinlink.matching.workers import ForkedPool, default_workers, gc_paused
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +226,11 @@ def _score_task(task: _Task) -> tuple[Any, ...]:
     The pairs are scored many queries at a time (``InProcessScorer.score_pairs``), in
     slices of ``PAIRS_PER_SCORE`` to bound the batch's intermediate arrays.
     """
+    with gc_paused():  # explanations are many small dicts (see gc_paused)
+        return _score_task_pairs(task)
+
+
+def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
     job = _JOB
     assert job is not None
     queries = np.repeat(task.queries, np.diff(task.starts))
@@ -248,19 +253,29 @@ def _score_task(task: _Task) -> tuple[Any, ...]:
             if job.explain
             else keep[:0]
         )
-        wanted = set(explained.tolist())
         taken = _take(job, np.concatenate([query[explained], others[explained]]))
+        # the explained pairs' levels and weights as Python values, read once
+        gammas = {k: v[explained].tolist() for k, v in scores.gamma.items()}
+        weights = {k: v[explained].tolist() for k, v in scores.mw.items()}
+        tfs = {k: v[explained].tolist() for k, v in scores.tf_adj.items()}
+        position = {i: j for j, i in enumerate(explained.tolist())}
         for i in keep.tolist():
-            if i not in wanted:
+            j = position.get(i)
+            if j is None:
                 explanations.append([])
                 continue
             mine, other = taken[int(query[i])], taken[int(others[i])]
             pair_left, pair_right = (mine, other) if query_left[i] else (other, mine)
-            row = explain_row(scores, i, pair_left, pair_right, job.columns)
-            items = [c.as_dict() for c in job.explainer.contributions(row)]
-            for item in items:
-                item["max_gamma"] = job.max_gamma.get(item["comparison"], item["gamma"])
-            explanations.append(items)
+            explanations.append(
+                job.explainer.contribution_dicts(
+                    {k: v[j] for k, v in gammas.items()},
+                    {k: v[j] for k, v in weights.items()},
+                    {k: v[j] for k, v in tfs.items()},
+                    pair_left,
+                    pair_right,
+                    job.max_gamma,
+                )
+            )
     if not out_l:
         empty = np.empty(0)
         return empty.astype(np.int64), empty.astype(np.int64), empty, empty, []

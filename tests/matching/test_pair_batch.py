@@ -114,3 +114,35 @@ def test_empty_batch(index: MatchIndex) -> None:
     empty = np.empty(0, dtype=np.int64)
     scores = scorer.score_pairs(empty, empty)
     assert len(scores.match_weight) == 0
+
+
+def test_explanation_dicts_built_directly_are_the_long_way_s(index: MatchIndex) -> None:
+    """``Explainer.contribution_dicts`` (the sweep's) gives exactly the dicts of
+    ``contributions(explain_row(...))`` with ``max_gamma``, which the parity tests hold
+    to Splink's explain-mode output."""
+    from kinlink.matching.inprocess import explain_row
+
+    scorer = index._in_process
+    assert scorer is not None
+    rows = index._arrow.to_pylist()
+    rng = np.random.default_rng(2)
+    left = rng.choice(len(rows), 400)
+    right = rng.choice(len(rows), 400)
+    scores = scorer.score_pairs(left, right)
+    max_gamma = index.model.max_gammas()
+    for i in range(len(left)):
+        a, b = rows[int(left[i])], rows[int(right[i])]
+        expected = [
+            {**c.as_dict(), "max_gamma": max_gamma.get(c.comparison, c.gamma)}
+            for c in index.explainer.contributions(explain_row(scores, i, a, b, index._columns))
+        ]
+        got = index.explainer.contribution_dicts(
+            {k: int(v[i]) for k, v in scores.gamma.items()},
+            {k: float(v[i]) for k, v in scores.mw.items()},
+            {k: float(v[i]) for k, v in scores.tf_adj.items()},
+            a,
+            b,
+            max_gamma,
+        )
+        assert got == expected
+        assert [list(d) for d in got] == [list(d) for d in expected]  # same key order
