@@ -107,7 +107,6 @@ def main() -> None:
             scorer=scorer,
             explainer=explainer,
             max_gamma=model.max_gammas(),
-            columns=explainer.value_columns,
             pks=pks,
             min_probability=0.01,
             explain=explain,

@@ -163,7 +163,6 @@ class _Job:
     scorer: InProcessScorer
     explainer: Explainer
     max_gamma: dict[str, int]
-    columns: list[str]
     pks: np.ndarray
     min_probability: float
     explain: bool
@@ -325,7 +324,6 @@ def score_new_in_process(
         scorer=InProcessScorer(model.settings_for("duckdb"), stored),
         explainer=explainer,
         max_gamma=model.max_gammas(),
-        columns=explainer.value_columns,
         pks=pks,
         min_probability=min_probability,
         explain=explain,
