@@ -72,7 +72,6 @@ from kinlink.matching.sweep.write import (
     write_candidates,
     write_clusters,
 )
-from kinlink.matching.workers import gc_paused
 from kinlink.store import Store
 from kinlink.store.schema import StoredRecord, utcnow
 from kinlink.store.sweep_schema import SweepRun
@@ -394,17 +393,16 @@ def _run(
             .values(status="committing", report={"phase": "commit"})
         )
         now = utcnow()
-        with gc_paused():  # a row dict per kept pair (see gc_paused)
-            written = write_candidates(
-                session,
-                scored,
-                swept=None if full else new["pk"].tolist(),
-                record_type=record_type,
-                agency=agency,
-                consent=consent,
-                model_fingerprint=model.fingerprint,
-                now=now,
-            )
+        written = write_candidates(
+            session,
+            scored,
+            swept=None if full else new["pk"].tolist(),
+            record_type=record_type,
+            agency=agency,
+            consent=consent,
+            model_fingerprint=model.fingerprint,
+            now=now,
+        )
         lap("write_pairs")
         inputs = cluster_input(session, options.threshold)
         groups, stats = build_clusters(
