@@ -15,31 +15,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from typing import Any
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a block that builds many small containers.
-
-    Why: a sweep's explanations are many small dicts; while a scoring task built them,
-    collections kept walking every container still alive (measured in docs/sweep.md).
-    The dicts hold no cycles, so reference counting frees them anyway; the collector
-    runs as usual after the block. Only worth it where the objects die soon after (a
-    worker's task, whose results are pickled and dropped): objects that stay alive are
-    walked by the next full collection whenever it comes (pausing around the sweep's
-    write only moved ~5.6 s of collection into the next phase at 1M).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def default_workers() -> int:

@@ -44,12 +44,13 @@ from kinlink.blocking.candidates import (
     JOIN_ROWS_PER_PART,
     PartitionedCandidates,
 )
+from kinlink.ingest.load import cyclic_gc_paused
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
 from kinlink.matching.inprocess import InProcessScorer, StoredColumns
 from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
 from kinlink.matching.prepare import TokenFrequencies
-from kinlink.matching.workers import ForkedPool, default_workers, gc_paused
+from kinlink.matching.workers import ForkedPool, default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +226,11 @@ def _score_task(task: _Task) -> tuple[Any, ...]:
     The pairs are scored many queries at a time (``InProcessScorer.score_pairs``), in
     slices of ``PAIRS_PER_SCORE`` to bound the batch's intermediate arrays.
     """
-    with gc_paused():  # explanations are many small dicts (see gc_paused)
+    # Explanations are many small dicts, and collections kept walking every one
+    # already built while a task made them (docs/sweep.md, rows (‡‡)). They hold no
+    # cycles and die with the task once pickled, so the collector is paused here only:
+    # paused in the parent, which keeps them, it only moved the collection later.
+    with cyclic_gc_paused():
         return _score_task_pairs(task)
 
 
