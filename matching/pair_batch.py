@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 #: Code of a missing value (SQL NULL), as in :mod:`kinlink.matching.inprocess`.
 _NULL = -1
+#: Pairs a caller scores in one batch: bounds the batch's intermediate arrays (every
+#: gathered list column, both sides) and is one worker task's work.
+PAIRS_PER_SCORE = 100_000
 
 
 def column_side(column: str) -> tuple[str, bool]:

@@ -33,6 +33,7 @@ from kinlink.blocking.candidates import (
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.matching.engine import Engine, as_arrow
 from kinlink.matching.model import KinlinkModel, model_input
+from kinlink.matching.pair_batch import PAIRS_PER_SCORE
 from kinlink.matching.workers import ForkedPool, default_workers
 
 logger = logging.getLogger(__name__)
@@ -41,9 +42,6 @@ logger = logging.getLogger(__name__)
 IN_PROCESS_COLUMNS = frozenset(
     {"record_id_l", "record_id_r", "record_type_l", "match_probability", "match_weight"}
 )
-#: Pairs scored in-process at once (bounds the batch's intermediate arrays); also
-#: what one worker task scores.
-PAIRS_PER_SCORE = 100_000
 
 #: What in-process scoring workers read: (scorer, match-weight floor or None). Set
 #: before the pool forks (see :mod:`kinlink.matching.workers`).

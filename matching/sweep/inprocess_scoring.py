@@ -49,6 +49,7 @@ from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
 from kinlink.matching.inprocess import InProcessScorer, StoredColumns
 from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
+from kinlink.matching.pair_batch import PAIRS_PER_SCORE
 from kinlink.matching.prepare import TokenFrequencies
 from kinlink.matching.workers import ForkedPool, default_workers
 
@@ -58,8 +59,6 @@ logger = logging.getLogger(__name__)
 MIN_QUERIES_PER_WORKER = 2_000
 #: Queries per task handed to a worker (a progress bar step).
 QUERIES_PER_TASK = 500
-#: Pairs scored in one batch (bounds the batch's intermediate arrays, ~2 KB a pair).
-PAIRS_PER_SCORE = 100_000
 #: Candidate pairs grouped by query at once (~100 bytes each while grouped).
 PAIRS_PER_BATCH = 30_000_000
 
