@@ -45,12 +45,11 @@ def main() -> None:
     from kinlink.matching.sweep import inprocess_scoring as ips
     from kinlink.matching.sweep.run import DEFAULT_EXPLAIN_PROBABILITY
 
-    cache = max((args.dir / "cache").glob("prepared-*.parquet"), key=lambda p: p.stat().st_mtime)
     model = load_model(args.dir / "model.json")
     engine = Engine("duckdb")
 
     t = time.perf_counter()
-    table = pq.read_table(cache)
+    table = _cached_rows(args.dir / "cache")
     inputs = ips.model_columns(table, ips.store_frequencies(engine, table))
     print(f"read {table.num_rows} prepared rows: {time.perf_counter() - t:.1f}s", flush=True)
     t = time.perf_counter()
@@ -123,6 +122,21 @@ def main() -> None:
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(f"peak RSS {peak:.2f} GB")
+
+
+def _cached_rows(folder: Path) -> pa.Table:
+    """The sweep's prepared cache as a sweep reads it: the newest base file and its
+    deltas, each record once (its last row)."""
+    bases = [p for p in folder.glob("prepared-*.parquet") if ".delta-" not in p.name]
+    base = max(bases, key=lambda p: p.stat().st_mtime)
+    deltas = sorted(
+        folder.glob(f"{base.stem}.delta-*.parquet"),
+        key=lambda p: int(p.stem.rsplit("-", 1)[1]),
+    )
+    table = pa.concat_tables([pq.read_table(p) for p in [base, *deltas]])
+    ids = pd.Series(table.column("record_id").to_numpy(zero_copy_only=False))
+    last = ~ids.duplicated(keep="last").to_numpy()
+    return table if last.all() else table.filter(pa.array(last))
 
 
 if __name__ == "__main__":
