@@ -3,9 +3,12 @@
     .venv/bin/python benchmarks/bench_pair_scoring.py --dir /tmp/bs/k200 --queries 1000
 
 ``--dir`` is a store made by ``bench_sweep.py --dir ...`` (its prepared cache and
-``model.json``). Takes ``--queries`` stored records as if they were new, generates
-their candidate pairs as a sweep does (DuckDB, ``candidate_parts``), and times on one
-core, over exactly those pairs:
+``model.json``). Takes ``--queries`` stored records as if they were new and times
+their candidate pairs both ways: DuckDB's SQL sweep job over every stored key
+(``PartitionedCandidates``, the sweep's way until session 14) and the key index
+(hashing every stored key once, as a sweep without a prepared cache does; then the
+new records' pairs, ``NewPairs``, as every sweep does), checking they are the same
+pairs. Then times on one core, over exactly those pairs:
 
 * ``per query``: ``InProcessScorer.score`` (``PairColumns``), each query against its
   candidates: how the sweep scored until session 13, and how real-time matching scores;
@@ -38,6 +41,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
 
+    from kinlink.blocking.key_index import KeyIndex, hash_keys
+    from kinlink.blocking.new_pairs import NewPairs, RowFacts
     from kinlink.matching.engine import Engine
     from kinlink.matching.explain import Explainer
     from kinlink.matching.inprocess import InProcessScorer, StoredColumns
@@ -64,24 +69,40 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     chosen = rng.choice(table.num_rows, args.queries, replace=False)
     new_ids = [str(k) for k in pks[chosen]]
-    is_new = np.zeros(table.num_rows, dtype=bool)
-    is_new[chosen] = True
     t = time.perf_counter()
-    new_table = engine.register(pd.DataFrame({"record_id": new_ids}), "kinlink_new")
-    parts = list(ips.candidate_parts(table, new_table, engine, 400, pks=pks))
-    left = np.concatenate([p[0] for p in parts])
-    right = np.concatenate([p[1] for p in parts])
-    tasks = ips._tasks(left, right, is_new, ips.QUERIES_PER_TASK)
-    n = len(left)
-    print(f"{n} candidate pairs for {args.queries} queries: {time.perf_counter() - t:.1f}s")
+    sql_pairs = _sql_pairs(engine, table, new_ids)
+    print(f"DuckDB's sweep job: {len(sql_pairs)} pairs, {time.perf_counter() - t:.1f}s")
+    t = time.perf_counter()
+    index = KeyIndex([hash_keys(table)], table.num_rows)
+    print(f"key index: every key hashed and sorted, {time.perf_counter() - t:.1f}s")
+    t = time.perf_counter()
+    new_rows = np.sort(chosen)
+    pairs = NewPairs(index, hash_keys(table, rows=new_rows), RowFacts.of(table, new_rows), 400)
+    built = time.perf_counter() - t
+    t = time.perf_counter()
+    tasks = [
+        pairs.pairs(first, min(first + ips.QUERIES_PER_TASK, len(pairs.queries)))
+        for first in range(0, len(pairs.queries), ips.QUERIES_PER_TASK)
+    ]
+    n = sum(len(task) for task in tasks)
+    print(
+        f"key index: {n} candidate pairs for {args.queries} queries, "
+        f"{built:.1f}s to look up their keys, {time.perf_counter() - t:.1f}s to derive the pairs"
+    )
+    left = np.concatenate([np.where(x.query_left, x.query, x.other) for x in tasks])
+    right = np.concatenate([np.where(x.query_left, x.other, x.query) for x in tasks])
+    same = sql_pairs == set(zip(pks[left].tolist(), pks[right].tolist(), strict=True))
+    print(f"same pairs both ways: {same}", flush=True)
 
     rows = inputs.take(pa.array(np.unique(chosen))).to_pylist()
     by_row = dict(zip(np.unique(chosen).tolist(), rows, strict=True))
     t = time.perf_counter()
     per_query = []
     for task in tasks:
-        for g, q in enumerate(task.queries.tolist()):
-            others = task.others[task.starts[g] : task.starts[g + 1]]
+        queries, starts = np.unique(task.query, return_index=True)
+        starts = np.append(starts, len(task))
+        for g, q in enumerate(queries.tolist()):
+            others = task.other[starts[g] : starts[g + 1]]
             per_query.append(scorer.score(by_row[q], others).match_weight)
     one = time.perf_counter() - t
     per = 1000 * one / args.queries
@@ -90,10 +111,9 @@ def main() -> None:
     t = time.perf_counter()
     batched = []
     for task in tasks:
-        queries = np.repeat(task.queries, np.diff(task.starts))
-        for lo in range(0, len(queries), ips.PAIRS_PER_SCORE):
+        for lo in range(0, len(task), ips.PAIRS_PER_SCORE):
             span = slice(lo, lo + ips.PAIRS_PER_SCORE)
-            batched.append(scorer.score_pairs(queries[span], task.others[span]).match_weight)
+            batched.append(scorer.score_pairs(task.query[span], task.other[span]).match_weight)
     many = time.perf_counter() - t
     print(f"batch: {many:.1f}s, {n / many:,.0f} pairs/s, x{one / many:.1f}", flush=True)
     same = np.array_equal(np.concatenate(per_query), np.concatenate(batched))
@@ -103,6 +123,7 @@ def main() -> None:
     for explain in (False, True):
         ips._JOB = ips._Job(
             inputs=inputs,
+            pairs=pairs,
             scorer=scorer,
             explainer=explainer,
             max_gamma=model.max_gammas(),
@@ -112,16 +133,44 @@ def main() -> None:
             explain_min_probability=DEFAULT_EXPLAIN_PROBABILITY,
         )
         t = time.perf_counter()
-        results = [ips._score_task(task) for task in tasks]
+        results = [
+            ips._score_task(ips._Task(first, min(first + ips.QUERIES_PER_TASK, len(pairs.queries))))
+            for first in range(0, len(pairs.queries), ips.QUERIES_PER_TASK)
+        ]
         took = time.perf_counter() - t
         kept = sum(len(r[0]) for r in results)
         explained = sum(1 for r in results for e in r[4] if e)
         print(
-            f"sweep task function, explanations {'on' if explain else 'off'}: {took:.1f}s "
+            f"sweep task function (pairs derived and scored), explanations "
+            f"{'on' if explain else 'off'}: {took:.1f}s "
             f"({n / took:,.0f} pairs/s; {kept} kept >= 0.01, {explained} explained)"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(f"peak RSS {peak:.2f} GB")
+
+
+def _sql_pairs(engine, table: pa.Table, new_ids: list[str]) -> set[tuple[int, int]]:
+    """The pairs of DuckDB's SQL sweep job, as store keys."""
+    from kinlink.blocking.candidates import BLOCKING_COLUMNS, PartitionedCandidates
+
+    keys = engine.register(table.select(list(BLOCKING_COLUMNS)), "kinlink_store_keys")
+    new = engine.register(pd.DataFrame({"record_id": new_ids}), "kinlink_new")
+    job = PartitionedCandidates(
+        engine, keys.physical_name, "sweep", 400, new_table=new.physical_name
+    )
+    out: set[tuple[int, int]] = set()
+    try:
+        for part in range(job.parts):
+            frame = engine.query(
+                "select cast(record_id_l as bigint) as l, cast(record_id_r as bigint) as r "
+                f"from ({job.part_sql(part)})"
+            )
+            out.update(zip(frame["l"].tolist(), frame["r"].tolist(), strict=True))
+    finally:
+        job.close()
+        for t in (keys, new):
+            t.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+    return out
 
 
 def _cached_rows(folder: Path) -> pa.Table:

@@ -4,9 +4,12 @@ candidates, in-process (incremental and ``--full`` sweeps alike).
 Why: at a million stored records, the block mates of 10,000 new records are 97% of
 the store (measured: 984,087 of 1,010,000), so handing Splink "only the records
 involved" still meant a million-row table of list columns joined twice to 11.6M
-candidate pairs: 636 s of scoring and a 19.6 GB peak (docs/sweep.md). Here blocking
-stays in DuckDB (the same :class:`~kinlink.blocking.candidates.PartitionedCandidates`
-job, so the same pairs), and the pairs are scored by the real-time path's scorer
+candidate pairs: 636 s of scoring and a 19.6 GB peak (docs/sweep.md). Here the
+candidate pairs come from the key index kept with the prepared cache
+(:mod:`kinlink.blocking.new_pairs`: the pairs of the SQL sweep job of
+:class:`~kinlink.blocking.candidates.PartitionedCandidates`, derived from the new
+records' keys only; until session 14 that SQL job ran here, re-reading all 180
+million stored keys), and the pairs are scored by the real-time path's scorer
 (:mod:`kinlink.matching.inprocess`) over the store's model columns encoded once, many
 new records' pairs at a time (:class:`~kinlink.matching.pair_batch.PairBatch`; one
 record at a time until session 13: ``benchmarks/bench_pair_scoring.py`` compares the
@@ -21,8 +24,9 @@ checked on 20,533 candidate pairs of all types, and by the test above), so the s
 does not depend on which record is the query; explanations are still written with the
 pair's own left and right values.
 
-Queries are shared out over worker processes forked after the encoding, which they
-read copy-on-write (``workers``; 1 runs everything in this process). Measured in
+New records are shared out over worker processes forked after the encoding, which
+they read copy-on-write (``workers``; 1 runs everything in this process); each task
+derives its records' pairs and scores them. Measured in
 docs/sweep.md: at 1M stored, 10,000 new took 186 s of scoring instead of 636 s; at
 100k stored it is no faster than Splink was, whose join is cheap on a small table.
 """
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +43,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from kinlink.blocking.candidates import (
-    BLOCKING_COLUMNS,
-    JOIN_ROWS_PER_PART,
-    PartitionedCandidates,
-)
+from kinlink.blocking.key_index import KeyIndex, hash_keys
+from kinlink.blocking.new_pairs import NewPairs, RowFacts
 from kinlink.ingest.load import cyclic_gc_paused
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
@@ -57,10 +58,10 @@ logger = logging.getLogger(__name__)
 
 #: Fewer queries than this are scored in this process (forking costs more).
 MIN_QUERIES_PER_WORKER = 2_000
-#: Queries per task handed to a worker (a progress bar step).
+#: New records per task handed to a worker (a progress bar step). A task derives
+#: its records' candidate pairs itself: ~1,200 each at a million stored records,
+#: from ~15 times as many key matches, so a task holds some 10 million rows at once.
 QUERIES_PER_TASK = 500
-#: Candidate pairs grouped by query at once (~100 bytes each while grouped).
-PAIRS_PER_BATCH = 30_000_000
 
 
 def store_keys(table: pa.Table) -> np.ndarray:
@@ -105,61 +106,13 @@ def model_columns(table: pa.Table, frequencies: TokenFrequencies) -> pa.Table:
         return out
 
 
-def candidate_parts(
-    table: pa.Table,
-    new_table: Any,
-    engine: Engine,
-    max_block_size: int,
-    join_rows_per_part: int = JOIN_ROWS_PER_PART,
-    pks: np.ndarray | None = None,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Row numbers in ``table`` of the candidate pairs' left and right records, a part
-    at a time (:class:`~kinlink.blocking.candidates.PartitionedCandidates`).
-
-    The pairs of the sweep job (oriented as the engine orients them); ``record_id``
-    is the store's integer key as text (``pks``: those keys as integers, if the caller
-    has them already).
-    """
-    if pks is None:
-        pks = store_keys(table)
-    order = np.argsort(pks, kind="stable")
-    keys = engine.register(table.select(list(BLOCKING_COLUMNS)), "kinlink_store_keys")
-    try:
-        candidates = PartitionedCandidates(
-            engine,
-            keys.physical_name,
-            "sweep",
-            max_block_size,
-            new_table=new_table.physical_name,
-            join_rows_per_part=join_rows_per_part,
-        )
-        try:
-            for part in range(candidates.parts):
-                pairs = candidates.part(part)
-                frame = engine.query(
-                    "select cast(record_id_l as bigint) as l, cast(record_id_r as bigint) as r "
-                    f"from {pairs.physical_name}"
-                )
-                pairs.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
-                left = frame["l"].to_numpy(np.int64)
-                right = frame["r"].to_numpy(np.int64)
-                del frame
-                yield (
-                    order[np.searchsorted(pks, left, sorter=order)],
-                    order[np.searchsorted(pks, right, sorter=order)],
-                )
-        finally:
-            candidates.close()
-    finally:
-        keys.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
-
-
 @dataclass
 class _Job:
     """What every worker reads: the encoded store (set before forking, read
     copy-on-write) and the run's settings. Each task brings its own pairs."""
 
     inputs: pa.Table
+    pairs: NewPairs
     scorer: InProcessScorer
     explainer: Explainer
     max_gamma: dict[str, int]
@@ -171,13 +124,11 @@ class _Job:
 
 @dataclass
 class _Task:
-    """Some queries and their pairs: query ``queries[g]`` meets ``others[starts[g]:
-    starts[g + 1]]``; ``query_left`` says whether the query is the pair's left record."""
+    """New records ``pairs.queries[first:last]``, whose candidate pairs the task derives
+    and scores."""
 
-    queries: np.ndarray
-    starts: np.ndarray
-    others: np.ndarray
-    query_left: np.ndarray
+    first: int
+    last: int
 
 
 _JOB: _Job | None = None
@@ -192,31 +143,6 @@ def _take(job: _Job, rows: np.ndarray) -> dict[int, dict[str, Any]]:
     else:
         taken = [job.inputs.slice(int(i), 1).to_pylist()[0] for i in distinct]
     return dict(zip(distinct.tolist(), taken, strict=True))
-
-
-def _tasks(left: np.ndarray, right: np.ndarray, is_new: np.ndarray, per_task: int) -> list[_Task]:
-    """Group a part's pairs by query (a new record of the pair: the left one when both
-    are new) and cut the queries into tasks of ``per_task``."""
-    query_left = is_new[left]
-    query = np.where(query_left, left, right)
-    other = np.where(query_left, right, left)
-    order = np.argsort(query, kind="stable")
-    query, other, query_left = query[order], other[order], query_left[order]
-    queries, starts = np.unique(query, return_index=True)
-    starts = np.append(starts, len(query)).astype(np.int64)
-    out = []
-    for first in range(0, len(queries), per_task):
-        last = min(first + per_task, len(queries))
-        lo, hi = starts[first], starts[last]
-        out.append(
-            _Task(
-                queries=queries[first:last],
-                starts=starts[first : last + 1] - lo,
-                others=other[lo:hi],
-                query_left=query_left[lo:hi],
-            )
-        )
-    return out
 
 
 def _score_task(task: _Task) -> tuple[Any, ...]:
@@ -236,12 +162,12 @@ def _score_task(task: _Task) -> tuple[Any, ...]:
 def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
     job = _JOB
     assert job is not None
-    queries = np.repeat(task.queries, np.diff(task.starts))
+    pairs = job.pairs.pairs(task.first, task.last)
     out_l, out_r, out_p, out_w = [], [], [], []
     explanations: list[list[dict[str, Any]]] = []
-    for lo in range(0, len(queries), PAIRS_PER_SCORE):
+    for lo in range(0, len(pairs), PAIRS_PER_SCORE):
         span = slice(lo, lo + PAIRS_PER_SCORE)
-        query, others, query_left = queries[span], task.others[span], task.query_left[span]
+        query, others, query_left = pairs.query[span], pairs.other[span], pairs.query_left[span]
         scores = job.scorer.score_pairs(query, others)
         keep = np.flatnonzero(scores.match_probability >= job.min_probability)
         if len(keep) == 0:
@@ -281,13 +207,14 @@ def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
             )
     if not out_l:
         empty = np.empty(0)
-        return empty.astype(np.int64), empty.astype(np.int64), empty, empty, []
+        return empty.astype(np.int64), empty.astype(np.int64), empty, empty, [], len(pairs)
     return (
         np.concatenate(out_l),
         np.concatenate(out_r),
         np.concatenate(out_p),
         np.concatenate(out_w),
         explanations,
+        len(pairs),
     )
 
 
@@ -303,13 +230,14 @@ def score_new_in_process(
     explain_min_probability: float = 0.0,
     workers: int | None = None,
     progress: bool = False,
-    join_rows_per_part: int = JOIN_ROWS_PER_PART,
+    key_index: KeyIndex | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``scoring.SCORED_COLUMNS``) of the new records against the store,
     and the number of candidate pairs: what :func:`~.scoring.score_new` returns.
 
     ``table`` is the store's prepared rows as Arrow (:func:`~.scoring.prepare_store_table`,
-    ``record_id`` = the store's key as text).
+    ``record_id`` = the store's key as text), ``key_index`` the index of their blocking
+    keys (built here from ``table`` when not given: the cost the prepared cache saves).
     """
     global _JOB
     columns = ["left_pk", "right_pk", "match_probability", "match_weight", "explanation"]
@@ -317,7 +245,15 @@ def score_new_in_process(
         return pd.DataFrame(columns=columns), 0
     engine = engine or Engine("duckdb")
     pks = store_keys(table)
-    is_new = np.isin(pks, np.asarray(list(new_ids), dtype=np.int64))
+    new_rows = np.flatnonzero(np.isin(pks, np.asarray(list(new_ids), dtype=np.int64)))
+    if key_index is None:
+        key_index = KeyIndex([hash_keys(table)], table.num_rows)
+    pairs = NewPairs(
+        key_index,
+        hash_keys(table, rows=new_rows),
+        RowFacts.of(table, new_rows),
+        max_block_size,
+    )
     frequencies = store_frequencies(engine, table)
     inputs = model_columns(table, frequencies)
     explainer = Explainer(model.splink_settings)
@@ -325,6 +261,7 @@ def score_new_in_process(
     stored.build_distinct_lists()  # before the workers fork: they share them
     _JOB = _Job(
         inputs=inputs,
+        pairs=pairs,
         scorer=InProcessScorer(model.settings_for("duckdb"), stored),
         explainer=explainer,
         max_gamma=model.max_gammas(),
@@ -334,31 +271,19 @@ def score_new_in_process(
         explain_min_probability=explain_min_probability,
     )
     workers = workers if workers is not None else default_workers()
-    if int(is_new.sum()) < MIN_QUERIES_PER_WORKER * 2:
+    if len(pairs.queries) < MIN_QUERIES_PER_WORKER * 2:
         workers = 1
-    n_candidates = 0
-    results: list[tuple[Any, ...]] = []
-    new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
+    tasks = [
+        _Task(first, min(first + QUERIES_PER_TASK, len(pairs.queries)))
+        for first in range(0, len(pairs.queries), QUERIES_PER_TASK)
+    ]
+    logger.info("%d new records with candidates in %d tasks", len(pairs.queries), len(tasks))
     try:
         with ForkedPool(_score_task, workers, progress) as scoring:
-            # Parts are gathered into batches before grouping by query: a new record's
-            # pairs fall in several parts (by the left record), and scoring it once
-            # per part multiplied the per-query cost (measured: 9 parts, 0.9 s -> 11 s).
-            batch: list[tuple[np.ndarray, np.ndarray]] = []
-            parts = candidate_parts(
-                table, new_table, engine, max_block_size, join_rows_per_part, pks
-            )
-            for left, right in parts:
-                n_candidates += len(left)
-                batch.append((left, right))
-                if sum(len(b[0]) for b in batch) >= PAIRS_PER_BATCH:
-                    results.extend(scoring.run(_batch_tasks(batch, is_new)))
-                    batch = []
-            if batch:
-                results.extend(scoring.run(_batch_tasks(batch, is_new)))
+            results = scoring.run(tasks)
     finally:
         _JOB = None
-        new_table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+    n_candidates = sum(r[5] for r in results)
     kept = [r for r in results if len(r[0])]
     if not kept:
         return pd.DataFrame(columns=columns), n_candidates
@@ -372,11 +297,3 @@ def score_new_in_process(
     )
     out["explanation"] = [e for r in kept for e in r[4]]
     return out, n_candidates
-
-
-def _batch_tasks(batch: list[tuple[np.ndarray, np.ndarray]], is_new: np.ndarray) -> list[_Task]:
-    left = np.concatenate([b[0] for b in batch])
-    right = np.concatenate([b[1] for b in batch])
-    tasks = _tasks(left, right, is_new, QUERIES_PER_TASK)
-    logger.info("%d candidate pairs in %d tasks", len(left), len(tasks))
-    return tasks

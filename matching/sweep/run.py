@@ -325,9 +325,8 @@ def _run(
     cache = None
     if options.cache_dir is not None:
         cache = PreparedCache(options.cache_dir, store.display_url)
-    table, n_prepared = prepare_store_table(
-        snapshot, _fetcher(store), cache, progress=options.progress
-    )
+    store_table = prepare_store_table(snapshot, _fetcher(store), cache, progress=options.progress)
+    table, n_prepared = store_table.table, store_table.n_prepared
     # On DuckDB the store stays Arrow and the pairs are scored in-process
     # (sweep.inprocess_scoring); Spark, or a model still to be trained, need every
     # prepared row as pandas for Splink.
@@ -336,7 +335,8 @@ def _run(
         isinstance(model_source, KinlinkModel) or Path(model_source).exists()
     )
     prepared: pd.DataFrame | pa.Table = table if lean else prepared_frame(table)
-    del table
+    key_index = store_table.keys if lean else None
+    del table, store_table
     lap("prepare")
     model, trained = resolve_model(model_source, prepared, snapshot["content_hash"])
     if trained:
@@ -364,7 +364,9 @@ def _run(
         explain_min_probability=options.explain_min_probability,
         progress=options.progress,
         workers=options.workers,
+        key_index=key_index,
     )
+    del key_index
     agency = dict(zip(snapshot["pk"].tolist(), snapshot["agency"].tolist(), strict=True))
     record_type = dict(zip(snapshot["pk"].tolist(), snapshot["record_type"].tolist(), strict=True))
     n_scored = len(scored)

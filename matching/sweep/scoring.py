@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kinlink.blocking.candidates import CONSENT_CONDITION
+from kinlink.blocking.key_index import KeyIndex, KeyRun, hash_keys, load_run, merge_runs, save_run
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.ingest import RECORD_COLUMNS, text_row
 from kinlink.matching.engine import Engine
@@ -98,6 +100,10 @@ class PreparedCache:
     there are ``MAX_DELTAS`` of them or when rows of changed or deleted records make
     up ``COMPACT_STALE`` of the cache. Every file is written under a temporary name
     and renamed, so a killed sweep leaves the files as they were, or one more file.
+
+    Each file has the run of its rows' blocking keys beside it
+    (:mod:`kinlink.blocking.key_index`), stamped with the file it belongs to; a missing
+    or foreign run is rebuilt from the file's rows on the next load.
     """
 
     #: Deltas kept before the next save rewrites the base.
@@ -111,6 +117,8 @@ class PreparedCache:
         self.path = folder / f"{self.prefix}-{code_fingerprint()}.parquet"
         #: Delta files read by the last :meth:`load`.
         self.deltas = 0
+        #: The files read by the last :meth:`load` and their rows, in the order read.
+        self.files: list[tuple[Path, int]] = []
 
     def _delta_files(self) -> list[Path]:
         found = self.folder.glob(f"{self.path.stem}.delta-*.parquet")
@@ -120,6 +128,7 @@ class PreparedCache:
         """Base and deltas, in the order written (a record may appear more than once:
         the caller keeps the rows whose content hash is current)."""
         self.deltas = 0
+        self.files = []
         if not self.path.exists():
             return None
         try:
@@ -127,11 +136,14 @@ class PreparedCache:
         except Exception:  # a truncated file from a killed run: just prepare again
             logger.warning("ignoring unreadable prepared cache %s", self.path)
             return None
+        self.files.append((self.path, tables[0].num_rows))
         for delta in self._delta_files():
             try:
                 tables.append(pq.read_table(delta, schema=tables[0].schema))
             except Exception:  # its rows are prepared again, and the next save rewrites
                 logger.warning("ignoring unreadable prepared cache delta %s", delta)
+            else:
+                self.files.append((delta, tables[-1].num_rows))
         self.deltas = len(tables) - 1
         return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
@@ -143,13 +155,15 @@ class PreparedCache:
         # 2 GB of blocking keys in one list column, which Arrow cannot read back.
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
         tmp.replace(self.path)  # atomic: a reader sees the old file or the new one
-        for old in self.folder.glob(f"{self.prefix}-*.parquet"):
+        # the deltas, files of other code versions, and every key run (the base's own
+        # is saved after this, by the caller)
+        for old in self.folder.glob(f"{self.prefix}-*"):
             if old != self.path:
                 old.unlink(missing_ok=True)
         self.deltas = 0
 
-    def add(self, table: pa.Table) -> None:
-        """Append ``table`` (rows prepared now) as a new delta file."""
+    def add(self, table: pa.Table) -> Path:
+        """Append ``table`` (rows prepared now) as a new delta file; its path."""
         files = self._delta_files()
         number = int(files[-1].stem.rsplit("-", 1)[1]) + 1 if files else 1
         path = self.folder / f"{self.path.stem}.delta-{number}.parquet"
@@ -157,6 +171,33 @@ class PreparedCache:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE)
         tmp.replace(path)
         self.deltas += 1
+        return path
+
+    def key_runs(self, loaded: pa.Table) -> list[KeyRun]:
+        """The key run of each file of the last :meth:`load` (``loaded``, what it
+        returned), rows numbered within the file; built and saved where missing."""
+        runs, offset = [], 0
+        for path, n_rows in self.files:
+            run = load_run(path, n_rows)
+            if run is None:
+                run = hash_keys(loaded.slice(offset, n_rows))
+                save_run(run, path, n_rows)
+            runs.append(run)
+            offset += n_rows
+        return runs
+
+
+@dataclass
+class PreparedStore:
+    """What :func:`prepare_store_table` returns."""
+
+    #: every stored record's prepared row, without ``name_rare`` (``record_id`` = the
+    #: store's key as text)
+    table: pa.Table
+    #: how many of them were prepared in this run (the others came from the cache)
+    n_prepared: int
+    #: the index of their blocking keys, rows numbered in ``table``
+    keys: KeyIndex
 
 
 def prepare_store_table(
@@ -165,9 +206,10 @@ def prepare_store_table(
     cache: PreparedCache | None,
     *,
     progress: bool = False,
-) -> tuple[pa.Table, int]:
-    """The prepared rows of every stored record as Arrow (without ``name_rare``), and
-    how many were prepared now; :func:`prepared_frame` turns them into the engine's frame.
+) -> PreparedStore:
+    """The prepared rows of every stored record as Arrow (without ``name_rare``), how
+    many were prepared now, and their key index; :func:`prepared_frame` turns the rows
+    into the engine's frame.
 
     ``snapshot`` has ``pk`` and ``content_hash`` for every record; ``fetch(pks)``
     returns the engine frame of those records (read only for rows the cache lacks).
@@ -180,6 +222,7 @@ def prepare_store_table(
     )
     cached = cache.load() if cache is not None else None
     parts: list[pa.Table] = []
+    runs: list[KeyRun] = []
     stale = 0
     if cached is not None:
         cached_keys = cached.select(["record_id", "content_hash"]).to_pandas()
@@ -191,6 +234,19 @@ def prepare_store_table(
         mask = (keep["_merge"] == "both").to_numpy()
         mask[mask] = ~cached_keys["record_id"][mask].duplicated(keep="last").to_numpy()
         stale = int((~mask).sum())
+        assert cache is not None
+        offsets = np.cumsum([0] + [n for _, n in cache.files])
+        if stale:
+            remap = np.where(mask, np.cumsum(mask) - 1, -1).astype(np.int32)
+            runs = [
+                run.remapped(remap, int(offset))
+                for run, offset in zip(cache.key_runs(cached), offsets, strict=False)
+            ]
+        else:
+            runs = [
+                run.shifted(int(offset))
+                for run, offset in zip(cache.key_runs(cached), offsets, strict=False)
+            ]
         if stale:  # filtering copies the table: a gigabyte or more at 1M
             cached = cached.filter(pa.array(mask))
         have = set(cached.column("record_id").to_pylist())
@@ -217,19 +273,30 @@ def prepare_store_table(
         parts.append(pa.Table.from_pandas(fresh, schema=schema, preserve_index=False))
         del fresh
     if not parts:
-        return pa.table({}), 0
+        return PreparedStore(pa.table({}), 0, KeyIndex([], 0))
     table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    fresh_parts = parts[1:] if cached is not None else parts
+    fresh = None
+    if fresh_parts:
+        fresh = pa.concat_tables(fresh_parts) if len(fresh_parts) > 1 else fresh_parts[0]
+    n_cached = table.num_rows - (fresh.num_rows if fresh is not None else 0)
+    fresh_run = hash_keys(fresh) if fresh is not None else None
+    if fresh_run is not None:
+        runs.append(fresh_run.shifted(n_cached))
     if cache is not None:
-        fresh = parts[1:] if cached is not None else parts
         if (
             cached is None
             or cache.deltas >= cache.MAX_DELTAS
             or stale > cache.COMPACT_STALE * max(len(table), 1)
         ):
             cache.save(table)
-        elif fresh:
-            cache.add(pa.concat_tables(fresh) if len(fresh) > 1 else fresh[0])
-    return table.drop(["content_hash"]), len(missing)
+            save_run(merge_runs(runs), cache.path, table.num_rows)
+            del runs
+            # memory-mapped from the file rather than held
+            runs = [load_run(cache.path, table.num_rows) or hash_keys(table)]
+        elif fresh is not None and fresh_run is not None:
+            save_run(fresh_run, cache.add(fresh), fresh.num_rows)
+    return PreparedStore(table.drop(["content_hash"]), len(missing), KeyIndex(runs, table.num_rows))
 
 
 def prepared_frame(table: pa.Table, frequencies: TokenFrequencies | None = None) -> pd.DataFrame:
@@ -319,6 +386,7 @@ def score_new(
     explain_min_probability: float = 0.0,
     progress: bool = False,
     workers: int | None = None,
+    key_index: KeyIndex | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``SCORED_COLUMNS``) of the new records against all, and the pair count.
 
@@ -332,7 +400,9 @@ def score_new(
     ``prepared`` as an Arrow table (:func:`prepare_store_table`, DuckDB engine) is the
     incremental sweep's lean path: the pairs are scored in-process
     (:mod:`kinlink.matching.sweep.inprocess_scoring`, ``workers`` processes) instead of
-    by Splink's SQL over the whole store, with the same results.
+    by Splink's SQL over the whole store, with the same results; ``key_index`` (from
+    :func:`prepare_store_table`) gives it the candidates without re-deriving every
+    stored record's keys (built from ``prepared`` when not given).
     """
     if len(new_ids) == 0 or len(prepared) == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
@@ -353,6 +423,7 @@ def score_new(
             explain_min_probability=explain_min_probability,
             workers=workers,
             progress=progress,
+            key_index=key_index,
         )
     new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
     counted: list[int] = []

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from kinlink.blocking.key_index import load_run, run_paths
 from kinlink.matching.sweep.scoring import PreparedCache, prepare_store_table
 
 from .conftest import sample_frame
@@ -54,14 +56,29 @@ def _sorted(table) -> pd.DataFrame:
     return table.to_pandas().sort_values("record_id").reset_index(drop=True)
 
 
+def _keys(store) -> list[tuple[int, str]]:
+    """Every (key hash, record) of a store's key index, current rows only, sorted."""
+    ids = store.table.column("record_id").to_pylist()
+    return sorted(
+        (int(h), ids[r])
+        for run in store.keys.runs
+        for h, r in zip(run.hashes.tolist(), run.rows.tolist(), strict=True)
+        if r >= 0
+    )
+
+
 def _check(snapshot, frame, cache) -> tuple[pd.DataFrame, int]:
-    """The cached run's table equals an uncached run's; returns it and the prepared count."""
+    """The cached run's table and key index equal an uncached run's; returns the table
+    and the prepared count."""
     fetch = Fetcher(frame)
-    got, prepared = prepare_store_table(snapshot, fetch, cache)
-    expected, _ = prepare_store_table(snapshot, Fetcher(frame), None)
-    pd.testing.assert_frame_equal(_sorted(got), _sorted(expected))
-    assert fetch.asked == prepared
-    return _sorted(got), prepared
+    got = prepare_store_table(snapshot, fetch, cache)
+    expected = prepare_store_table(snapshot, Fetcher(frame), None)
+    pd.testing.assert_frame_equal(_sorted(got.table), _sorted(expected.table))
+    assert fetch.asked == got.n_prepared
+    assert _keys(got) == _keys(expected)
+    hashes = np.unique(expected.keys.runs[0].hashes)
+    assert (got.keys.counts(hashes) == expected.keys.counts(hashes)).all()
+    return _sorted(got.table), got.n_prepared
 
 
 def _files(cache: PreparedCache) -> list[str]:
@@ -74,11 +91,16 @@ def test_deltas_changes_and_compaction(tmp_path, frame):
     _, prepared = _check(_snapshot(first), frame, cache)
     assert prepared == 60 and _files(cache) == [cache.path.name]
     base_written = os.stat(cache.path).st_mtime_ns
+    keys_written = run_paths(cache.path)[2].stat().st_mtime_ns
 
     # 20 new records: prepared now, appended as a delta; the base is not rewritten
     _, prepared = _check(_snapshot(frame.head(80)), frame, cache)
     assert prepared == 20 and len(_files(cache)) == 2
     assert os.stat(cache.path).st_mtime_ns == base_written
+    # the base's key run is read back, not rebuilt; the delta got its own
+    assert run_paths(cache.path)[2].stat().st_mtime_ns == keys_written
+    delta = next(cache.folder.glob("*.delta-1.parquet"))
+    assert load_run(delta, 20) is not None
 
     # nothing new: nothing prepared, nothing written
     _, prepared = _check(_snapshot(frame.head(80)), frame, cache)
@@ -104,6 +126,11 @@ def test_deltas_changes_and_compaction(tmp_path, frame):
     n += 4
     _check(_snapshot(frame.head(n)), frame, cache)
     assert _files(cache) == [cache.path.name] and cache.deltas == 0
+    # one key run again, the base's, for all its rows; the deltas' runs are gone
+    assert load_run(cache.path, n) is not None
+    assert sorted(p.name for p in cache.folder.glob("*.keys.json")) == [
+        run_paths(cache.path)[2].name
+    ]
 
 
 def test_a_row_written_twice_is_read_once(tmp_path, frame):
