@@ -79,8 +79,7 @@ def hash_keys(
     values = table.column(column)
     numbers = np.arange(table.num_rows, dtype=_ROW)
     if rows is not None and len(rows) < table.num_rows:
-        numbers = np.asarray(rows, dtype=_ROW)
-        values = values.take(pa.array(numbers))
+        numbers, values = _take(values, np.asarray(rows, dtype=_ROW))
     if len(numbers) == 0:
         return empty_run()
     keys = pa.table({"r": pa.array(numbers), "k": values})
@@ -97,6 +96,25 @@ def hash_keys(
     hashes = np.asarray(result["h"]).astype(_HASH, copy=False)
     found = np.asarray(result["r"]).astype(_ROW, copy=False)
     return KeyRun(hashes, found)
+
+
+def _take(values: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.ndarray, pa.ChunkedArray]:
+    """``rows`` (sorted) and their values, taken chunk by chunk.
+
+    ``ChunkedArray.take`` first concatenates the chunks, and a million records' key
+    lists hold more than the 2 GB of strings one list<string> array can address
+    ("offset overflow while concatenating arrays"); each chunk is under it.
+    """
+    rows = np.sort(rows)
+    if len(rows) and (rows[0] < 0 or rows[-1] >= len(values)):
+        raise IndexError(f"rows outside 0..{len(values) - 1}")
+    bounds = np.cumsum([0] + [len(c) for c in values.chunks])
+    taken = []
+    for chunk, lo, hi in zip(values.chunks, bounds[:-1], bounds[1:], strict=True):
+        first, last = np.searchsorted(rows, [lo, hi])
+        if last > first:
+            taken.append(chunk.take(pa.array(rows[first:last] - lo)))
+    return rows, pa.chunked_array(taken, type=values.type)
 
 
 def merge_runs(runs: list[KeyRun]) -> KeyRun:

@@ -137,3 +137,21 @@ def test_saved_runs_belong_to_their_file(tmp_path, table):
     save_run(run, source, 50)
     run_paths(source)[0].write_bytes(b"truncated")
     assert load_run(source, 50) is None
+
+
+def test_rows_taken_from_a_table_in_many_chunks(table):
+    """A million records' keys arrive in many chunks that cannot be concatenated
+    (more than 2 GB of strings): the keys of some rows are taken chunk by chunk,
+    giving the run of the same rows of the table in one piece."""
+    pieces = [table.slice(start, 97) for start in range(0, table.num_rows, 97)]
+    chunked = pa.concat_tables(pieces)
+    assert chunked.column("block_keys").num_chunks > 3
+    last = table.num_rows - 1
+    rows = np.array([last, 0, 96, 97, 98, 250, last - 1], dtype=np.int32)
+    got = hash_keys(chunked, rows=rows)
+    want = hash_keys(table.combine_chunks(), rows=rows)
+    assert len(got) > 0
+    assert np.array_equal(got.hashes, want.hashes) and np.array_equal(got.rows, want.rows)
+    assert set(got.rows) == set(rows)
+    with pytest.raises(IndexError):
+        hash_keys(chunked, rows=np.array([0, table.num_rows], dtype=np.int32))
