@@ -92,10 +92,7 @@ def store_frequencies(engine: Engine, table: pa.Table) -> TokenFrequencies:
 
 def model_columns(table: pa.Table, frequencies: TokenFrequencies) -> pa.Table:
     """The store's model-input columns as Arrow, with ``name_rare`` from ``frequencies``."""
-    rare = pa.array(
-        [frequencies.rare(tokens or []) for tokens in table.column("name_all").to_pylist()],
-        type=pa.list_(pa.string()),
-    )
+    rare = frequencies.rare_lists(table.column("name_all"))
     drop = [c for c in (*MODEL_INPUT_EXCLUDE, "name_rare") if c in table.column_names]
     out = table.drop(drop).append_column("name_rare", rare)
     try:
