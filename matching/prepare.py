@@ -24,8 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from pandas.core.dtypes.cast import maybe_box_native
 
 from kinlink import phonetics
@@ -839,32 +837,6 @@ class TokenFrequencies:
     def rare(self, tokens: Iterable[str]) -> list[str]:
         """The tokens whose agreement is informative (seen on few records)."""
         return [t for t in tokens if self.counts.get(t, 0) < self.threshold]
-
-    def rare_lists(self, lists: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
-        """:meth:`rare` of every list of an Arrow list column (a null list gives ``[]``).
-
-        Columnar because the sweep needs it for every stored record each run: a Python
-        loop over a million records' token lists cost seconds; this filters the flat
-        tokens against the few common ones instead.
-        """
-        common = pa.array(
-            [t for t, n in self.counts.items() if n >= self.threshold], type=pa.string()
-        )
-        chunks = lists.chunks if isinstance(lists, pa.ChunkedArray) else [lists]
-        out = [_drop_tokens(chunk, common) for chunk in chunks]
-        return pa.chunked_array(out, type=pa.list_(pa.string()))
-
-
-def _drop_tokens(lists: pa.Array, common: pa.Array) -> pa.Array:
-    """``lists`` without the tokens in ``common``, in order, duplicates kept."""
-    flat = pc.list_flatten(lists)
-    parents = pc.list_parent_indices(lists).to_numpy()
-    keep = pc.invert(pc.fill_null(pc.is_in(flat, value_set=common), False))
-    kept = flat.filter(keep)
-    per_row = np.bincount(parents[keep.to_numpy(zero_copy_only=False)], minlength=len(lists))
-    offsets = np.zeros(len(lists) + 1, dtype=np.int32)
-    np.cumsum(per_row, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), kept.cast(pa.string()))
 
 
 def _as_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kinlink.blocking.key_index import KeyIndex, hash_keys
 from kinlink.blocking.new_pairs import NewPairs, RowFacts
@@ -90,9 +91,38 @@ def store_frequencies(engine: Engine, table: pa.Table) -> TokenFrequencies:
     )
 
 
+def rare_lists(frequencies: TokenFrequencies, lists: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+    """``frequencies.rare`` of every list of an Arrow list column (a null list gives
+    ``[]``).
+
+    Columnar because the sweep needs it for every stored record each run: a Python
+    loop over a million records' token lists cost seconds; this filters the flat
+    tokens against the few common ones instead.
+    """
+    common = pa.array(
+        [t for t, n in frequencies.counts.items() if n >= frequencies.threshold],
+        type=pa.string(),
+    )
+    chunks = lists.chunks if isinstance(lists, pa.ChunkedArray) else [lists]
+    out = [_drop_tokens(chunk, common) for chunk in chunks]
+    return pa.chunked_array(out, type=pa.list_(pa.string()))
+
+
+def _drop_tokens(lists: pa.Array, common: pa.Array) -> pa.Array:
+    """``lists`` without the tokens in ``common``, in order, duplicates kept."""
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy()
+    keep = pc.invert(pc.fill_null(pc.is_in(flat, value_set=common), False))
+    kept = flat.filter(keep)
+    per_row = np.bincount(parents[keep.to_numpy(zero_copy_only=False)], minlength=len(lists))
+    offsets = np.zeros(len(lists) + 1, dtype=np.int32)
+    np.cumsum(per_row, out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), kept.cast(pa.string()))
+
+
 def model_columns(table: pa.Table, frequencies: TokenFrequencies) -> pa.Table:
     """The store's model-input columns as Arrow, with ``name_rare`` from ``frequencies``."""
-    rare = frequencies.rare_lists(table.column("name_all"))
+    rare = rare_lists(frequencies, table.column("name_all"))
     drop = [c for c in (*MODEL_INPUT_EXCLUDE, "name_rare") if c in table.column_names]
     out = table.drop(drop).append_column("name_rare", rare)
     try:

@@ -1,4 +1,5 @@
-"""``TokenFrequencies.rare_lists`` is ``rare`` list by list, for any Arrow list column."""
+"""The sweep's columnar ``rare_lists`` is ``TokenFrequencies.rare`` list by list, for any
+Arrow list column."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kinlink.matching.prepare import RARE_MIN_COUNT, TokenFrequencies
+from kinlink.matching.sweep.inprocess_scoring import rare_lists
 
 tokens = st.sampled_from(["mohamed", "ali", "amina", "oleksandr", "", "محمد", "x"]) | st.text(
     max_size=4
@@ -33,7 +35,7 @@ def test_rare_lists_is_rare_of_each_list(lists, counts, cut, offset):
         else pa.chunked_array([column])
     )
     for source in (chunked, column.slice(min(offset, len(lists)))):
-        got = frequencies.rare_lists(source).to_pylist()
+        got = rare_lists(frequencies, source).to_pylist()
         want = [frequencies.rare(t or []) for t in source.to_pylist()]
         assert got == want
 
@@ -41,4 +43,4 @@ def test_rare_lists_is_rare_of_each_list(lists, counts, cut, offset):
 def test_common_tokens_are_dropped():
     frequencies = TokenFrequencies(Counter({"mohamed": 10_000, "tesfaye": 2}), n_records=20_000)
     column = pa.array([["mohamed", "tesfaye", "mohamed"], None, [], ["zzz"]])
-    assert frequencies.rare_lists(column).to_pylist() == [["tesfaye"], [], [], ["zzz"]]
+    assert rare_lists(frequencies, column).to_pylist() == [["tesfaye"], [], [], ["zzz"]]
