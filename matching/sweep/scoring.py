@@ -10,9 +10,10 @@ composes the engine's lower-level pieces for that:
 * :func:`kinlink.matching.prepare.prepare_records` and ``TokenFrequencies``
   (per-record work, cached on disk by content hash: preparing a million records
   takes minutes, re-reading them takes seconds);
-* one SQL pass, written like :func:`kinlink.blocking.candidates.candidate_pairs_sql`
-  (same keys, same cap computed over *all* records, same consent condition), that
-  only joins the new records' keys against everyone's;
+* the new records' candidate pairs with the same keys, the same cap computed over
+  *all* records and the same consent condition as a full run: from the key index kept
+  beside this cache (:mod:`kinlink.blocking.new_pairs`) on the in-process path, from
+  :class:`kinlink.blocking.candidates.PartitionedCandidates`' SQL sweep job otherwise;
 * :class:`kinlink.matching.predict.Session` for Splink's prediction with
   explanations, and :class:`kinlink.matching.explain.Explainer`.
 
