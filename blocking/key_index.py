@@ -171,6 +171,22 @@ class KeyIndex:
                 )
         return total
 
+    def keys_of(self, rows: np.ndarray) -> KeyRun:
+        """The run of the keys of ``rows`` (current rows of the table): the same as
+        :func:`hash_keys` of those rows, read from the index instead of the key lists,
+        so the table need not hold them."""
+        wanted = np.zeros(self.n_rows + 1, dtype=bool)  # the last slot: stale rows (-1)
+        wanted[np.asarray(rows, dtype=np.int64)] = True
+        wanted[-1] = False
+        found = []
+        for run in self.runs:
+            mask = wanted[run.rows]
+            found.append(KeyRun(run.hashes[mask], run.rows[mask]))
+        run = merge_runs(found)
+        # rows within one hash ascending, as hash_keys orders them
+        order = np.lexsort((run.rows, run.hashes))
+        return KeyRun(run.hashes[order], run.rows[order])
+
 
 # -- on disk ---------------------------------------------------------------------------
 

@@ -278,7 +278,7 @@ def score_new_in_process(
         key_index = KeyIndex([hash_keys(table)], table.num_rows)
     pairs = NewPairs(
         key_index,
-        hash_keys(table, rows=new_rows),
+        key_index.keys_of(new_rows),  # the table may come without its key lists
         RowFacts.of(table, new_rows),
         max_block_size,
     )

@@ -325,15 +325,17 @@ def _run(
     cache = None
     if options.cache_dir is not None:
         cache = PreparedCache(options.cache_dir, store.display_url)
-    store_table = prepare_store_table(snapshot, _fetcher(store), cache, progress=options.progress)
-    table, n_prepared = store_table.table, store_table.n_prepared
     # On DuckDB the store stays Arrow and the pairs are scored in-process
-    # (sweep.inprocess_scoring); Spark, or a model still to be trained, need every
-    # prepared row as pandas for Splink.
+    # (sweep.inprocess_scoring), with blocking keys from the key index only; Spark, or
+    # a model still to be trained, need every prepared row as pandas for Splink.
     engine = Engine(options.engine)  # type: ignore[arg-type]
     lean = engine.backend == "duckdb" and (
         isinstance(model_source, KinlinkModel) or Path(model_source).exists()
     )
+    store_table = prepare_store_table(
+        snapshot, _fetcher(store), cache, progress=options.progress, keys=not lean
+    )
+    table, n_prepared = store_table.table, store_table.n_prepared
     prepared: pd.DataFrame | pa.Table = table if lean else prepared_frame(table)
     key_index = store_table.keys if lean else None
     del table, store_table

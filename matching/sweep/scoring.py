@@ -125,28 +125,53 @@ class PreparedCache:
         found = self.folder.glob(f"{self.path.stem}.delta-*.parquet")
         return sorted(found, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
-    def load(self) -> pa.Table | None:
+    def load(self, keys: bool = True) -> pa.Table | None:
         """Base and deltas, in the order written (a record may appear more than once:
-        the caller keeps the rows whose content hash is current)."""
+        the caller keeps the rows whose content hash is current).
+
+        ``keys=False``: without the ``block_keys`` column when every file's key run is
+        on disk (otherwise the runs are built from it). At a million records that
+        column is 4 of the 5 GB read and most of the reading time, and a sweep scoring
+        in-process needs only the runs.
+        """
         self.deltas = 0
         self.files = []
+        #: the full schema of the files (``load`` may leave ``block_keys`` out)
+        self.schema: pa.Schema | None = None
         if not self.path.exists():
             return None
+        paths = [self.path, *self._delta_files()]
+        columns = None
+        if not keys:
+            try:
+                self.schema = pq.read_schema(self.path)
+                sizes = [pq.ParquetFile(p).metadata.num_rows for p in paths]
+            except Exception:  # unreadable: found and reported by the full read below
+                sizes = []
+            if sizes and all(load_run(p, n) is not None for p, n in zip(paths, sizes, strict=True)):
+                columns = [c for c in self.schema.names if c != "block_keys"]
         try:
-            tables = [pq.read_table(self.path)]
+            tables = [pq.read_table(self.path, columns=columns)]
         except Exception:  # a truncated file from a killed run: just prepare again
             logger.warning("ignoring unreadable prepared cache %s", self.path)
             return None
+        self.schema = pq.read_schema(self.path)
         self.files.append((self.path, tables[0].num_rows))
-        for delta in self._delta_files():
+        for delta in paths[1:]:
             try:
-                tables.append(pq.read_table(delta, schema=tables[0].schema))
+                tables.append(pq.read_table(delta, columns=columns, schema=self.schema))
             except Exception:  # its rows are prepared again, and the next save rewrites
                 logger.warning("ignoring unreadable prepared cache delta %s", delta)
             else:
                 self.files.append((delta, tables[-1].num_rows))
         self.deltas = len(tables) - 1
         return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+    def read_keys(self) -> pa.ChunkedArray:
+        """The ``block_keys`` of the files of the last :meth:`load`, in its row order
+        (for a rewrite of the base after a load without them)."""
+        chunks = [pq.read_table(p, columns=["block_keys"]).column(0) for p, _ in self.files]
+        return pa.chunked_array([c for col in chunks for c in col.chunks], type=chunks[0].type)
 
     def save(self, table: pa.Table) -> None:
         """Rewrite the base with ``table`` and remove the deltas."""
@@ -207,6 +232,7 @@ def prepare_store_table(
     cache: PreparedCache | None,
     *,
     progress: bool = False,
+    keys: bool = True,
 ) -> PreparedStore:
     """The prepared rows of every stored record as Arrow (without ``name_rare``), how
     many were prepared now, and their key index; :func:`prepared_frame` turns the rows
@@ -217,14 +243,18 @@ def prepare_store_table(
     Arrow, because an incremental sweep keeps a large store as it is: a million
     prepared rows as pandas lists of Python strings (180 blocking keys per record) ran
     the 24 GB machine out of memory before the first new record was scored.
+
+    ``keys=False``: the table may come without ``block_keys`` (when the cache's key
+    runs make them unnecessary; the key index has them), for callers that take blocking
+    keys from the index only (:meth:`KeyIndex.keys_of`).
     """
     wanted = pd.DataFrame(
         {"record_id": snapshot["pk"].astype(str), "content_hash": snapshot["content_hash"]}
     )
-    cached = cache.load() if cache is not None else None
-    parts: list[pa.Table] = []
+    cached = cache.load(keys=keys) if cache is not None else None
     runs: list[KeyRun] = []
     stale = 0
+    mask = None
     if cached is not None:
         cached_keys = cached.select(["record_id", "content_hash"]).to_pandas()
         keep = cached_keys.merge(
@@ -251,10 +281,22 @@ def prepare_store_table(
         if stale:  # filtering copies the table: a gigabyte or more at 1M
             cached = cached.filter(pa.array(mask))
         have = set(cached.column("record_id").to_pylist())
-        parts.append(cached)
     else:
         have = set()
     missing = wanted[~wanted["record_id"].isin(have)]
+    compact = cache is not None and (
+        cached is None
+        or cache.deltas >= cache.MAX_DELTAS
+        or stale > cache.COMPACT_STALE * max(len(have) + len(missing), 1)
+    )
+    keyless = cached is not None and "block_keys" not in cached.column_names
+    if keyless and compact:  # the base is rewritten with every row's keys
+        assert cache is not None and cache.schema is not None
+        column = cache.read_keys()
+        if stale:
+            column = column.filter(pa.array(mask))
+        cached = cached.append_column("block_keys", column).select(cache.schema.names)
+        keyless = False
     # In chunks, each turned into Arrow at once: a million records prepared in one
     # pandas frame held 15 GB of Python lists (nothing cached depends on the batch:
     # name_rare, which does, is not cached).
@@ -263,40 +305,40 @@ def prepare_store_table(
         from tqdm import tqdm
 
         chunks = tqdm(chunks, desc="prepare", unit="chunk")
+    fresh_parts: list[pa.Table] = []
+    schema = cache.schema if cached is not None and cache is not None else None
     for start in chunks:
         todo = missing.iloc[start : start + PREPARE_CHUNK]
-        fresh = prepare_records(
+        prepared = prepare_records(
             fetch(todo["record_id"].astype(int).tolist()),
             progress=progress and len(missing) <= PREPARE_CHUNK,
         )
-        fresh = fresh[_CACHED].merge(todo, on="record_id", how="left")
-        schema = parts[0].schema if parts else None
-        parts.append(pa.Table.from_pandas(fresh, schema=schema, preserve_index=False))
-        del fresh
-    if not parts:
+        prepared = prepared[_CACHED].merge(todo, on="record_id", how="left")
+        fresh_parts.append(pa.Table.from_pandas(prepared, schema=schema, preserve_index=False))
+        schema = fresh_parts[0].schema
+        del prepared
+    if cached is None and not fresh_parts:
         return PreparedStore(pa.table({}), 0, KeyIndex([], 0))
-    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-    fresh_parts = parts[1:] if cached is not None else parts
     fresh = None
     if fresh_parts:
         fresh = pa.concat_tables(fresh_parts) if len(fresh_parts) > 1 else fresh_parts[0]
-    n_cached = table.num_rows - (fresh.num_rows if fresh is not None else 0)
+    n_cached = cached.num_rows if cached is not None else 0
     fresh_run = hash_keys(fresh) if fresh is not None else None
     if fresh_run is not None:
         runs.append(fresh_run.shifted(n_cached))
-    if cache is not None:
-        if (
-            cached is None
-            or cache.deltas >= cache.MAX_DELTAS
-            or stale > cache.COMPACT_STALE * max(len(table), 1)
-        ):
-            cache.save(table)
-            save_run(merge_runs(runs), cache.path, table.num_rows)
-            del runs
-            # memory-mapped from the file rather than held
-            runs = [load_run(cache.path, table.num_rows) or hash_keys(table)]
-        elif fresh is not None and fresh_run is not None:
-            save_run(fresh_run, cache.add(fresh), fresh.num_rows)
+    if fresh is not None and cache is not None and not compact:
+        assert fresh_run is not None
+        save_run(fresh_run, cache.add(fresh), fresh.num_rows)
+    parts = [t for t in (cached, fresh) if t is not None]
+    if keyless:
+        parts = [t.drop(["block_keys"]) if "block_keys" in t.column_names else t for t in parts]
+    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    if cache is not None and compact:
+        cache.save(table)
+        save_run(merge_runs(runs), cache.path, table.num_rows)
+        del runs
+        # memory-mapped from the file rather than held
+        runs = [load_run(cache.path, table.num_rows) or hash_keys(table)]
     return PreparedStore(table.drop(["content_hash"]), len(missing), KeyIndex(runs, table.num_rows))
 
 

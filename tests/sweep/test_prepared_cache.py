@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from kinlink.blocking.key_index import load_run, run_paths
@@ -67,13 +68,37 @@ def _keys(store) -> list[tuple[int, str]]:
     )
 
 
+#: ``prepare_store_table``'s ``keys``, set per test by the fixture below: every test
+#: runs as a Splink sweep (key lists read) and as an in-process one (key runs only).
+KEYS = {"read": True}
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["key-lists", "key-runs-only"])
+def _keys_read(request):
+    KEYS["read"] = request.param
+
+
 def _check(snapshot, frame, cache) -> tuple[pd.DataFrame, int]:
     """The cached run's table and key index equal an uncached run's; returns the table
     and the prepared count."""
     fetch = Fetcher(frame)
-    got = prepare_store_table(snapshot, fetch, cache)
+    got = prepare_store_table(snapshot, fetch, cache, keys=KEYS["read"])
     expected = prepare_store_table(snapshot, Fetcher(frame), None)
+    if KEYS["read"]:
+        assert "block_keys" in got.table.column_names
+    elif "block_keys" not in got.table.column_names:
+        expected.table = expected.table.drop(["block_keys"])
     pd.testing.assert_frame_equal(_sorted(got.table), _sorted(expected.table))
+    # the keys of any rows, from the index, are those of their key lists
+    rows = np.arange(0, expected.table.num_rows, 7)
+    ids = np.asarray(expected.table.column("record_id").to_pylist())
+    where = {r: i for i, r in enumerate(got.table.column("record_id").to_pylist())}
+    mine = got.keys.keys_of(np.array([where[r] for r in ids[rows]], dtype=np.int64))
+    theirs = expected.keys.keys_of(rows)
+    got_ids = got.table.column("record_id").to_pylist()
+    assert sorted(zip(mine.hashes.tolist(), [got_ids[r] for r in mine.rows], strict=True)) == (
+        sorted(zip(theirs.hashes.tolist(), ids[theirs.rows].tolist(), strict=True))
+    )
     assert fetch.asked == got.n_prepared
     assert _keys(got) == _keys(expected)
     hashes = np.unique(expected.keys.runs[0].hashes)
@@ -103,8 +128,10 @@ def test_deltas_changes_and_compaction(tmp_path, frame):
     assert load_run(delta, 20) is not None
 
     # nothing new: nothing prepared, nothing written
-    _, prepared = _check(_snapshot(frame.head(80)), frame, cache)
+    got, prepared = _check(_snapshot(frame.head(80)), frame, cache)
     assert prepared == 0 and len(_files(cache)) == 2
+    # an in-process sweep does not read the key lists when every file has its run
+    assert ("block_keys" in got.columns) == KEYS["read"]
 
     # 3 records changed: prepared again (a new delta); each appears once
     changed = {r: f"changed{r}" for r in ("5", "6", "70")}
@@ -131,6 +158,9 @@ def test_deltas_changes_and_compaction(tmp_path, frame):
     assert sorted(p.name for p in cache.folder.glob("*.keys.json")) == [
         run_paths(cache.path)[2].name
     ]
+    # the files keep every row's key lists, whether this run read them or not
+    assert "block_keys" in pq.read_schema(cache.path).names
+    assert pq.read_table(cache.path, columns=["block_keys"]).column(0).null_count == 0
 
 
 def test_a_row_written_twice_is_read_once(tmp_path, frame):
