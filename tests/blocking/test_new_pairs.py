@@ -121,6 +121,10 @@ def test_runs_with_stale_rows_give_the_sql_pairs(table, cuts, stale, seed):
     merged = merge_runs(runs)
     assert np.array_equal(merged.hashes, reference.runs[0].hashes)
     assert (np.sort(merged.rows) == np.sort(reference.runs[0].rows)).all()
+    # the new rows' keys read from the runs are those of their key lists
+    from_runs, from_lists = index.keys_of(new_rows), hash_keys(now, rows=new_rows)
+    assert np.array_equal(from_runs.hashes, from_lists.hashes)
+    assert np.array_equal(from_runs.rows, from_lists.rows)
 
 
 def test_saved_runs_belong_to_their_file(tmp_path, table):
