@@ -120,6 +120,8 @@ class PreparedCache:
         self.deltas = 0
         #: The files read by the last :meth:`load` and their rows, in the order read.
         self.files: list[tuple[Path, int]] = []
+        #: The full schema of those files (:meth:`load` may leave ``block_keys`` out).
+        self.schema: pa.Schema | None = None
 
     def _delta_files(self) -> list[Path]:
         found = self.folder.glob(f"{self.path.stem}.delta-*.parquet")
@@ -136,26 +138,20 @@ class PreparedCache:
         """
         self.deltas = 0
         self.files = []
-        #: the full schema of the files (``load`` may leave ``block_keys`` out)
-        self.schema: pa.Schema | None = None
+        self.schema = None
         if not self.path.exists():
             return None
         paths = [self.path, *self._delta_files()]
-        columns = None
-        if not keys:
-            try:
-                self.schema = pq.read_schema(self.path)
-                sizes = [pq.ParquetFile(p).metadata.num_rows for p in paths]
-            except Exception:  # unreadable: found and reported by the full read below
-                sizes = []
-            if sizes and all(load_run(p, n) is not None for p, n in zip(paths, sizes, strict=True)):
-                columns = [c for c in self.schema.names if c != "block_keys"]
         try:
+            self.schema = pq.read_schema(self.path)
+            columns = None
+            if not keys and _runs_on_disk(paths):
+                columns = [c for c in self.schema.names if c != "block_keys"]
             tables = [pq.read_table(self.path, columns=columns)]
         except Exception:  # a truncated file from a killed run: just prepare again
             logger.warning("ignoring unreadable prepared cache %s", self.path)
+            self.schema = None
             return None
-        self.schema = pq.read_schema(self.path)
         self.files.append((self.path, tables[0].num_rows))
         for delta in paths[1:]:
             try:
@@ -211,6 +207,15 @@ class PreparedCache:
             runs.append(run)
             offset += n_rows
         return runs
+
+
+def _runs_on_disk(paths: list[Path]) -> bool:
+    """Whether every one of ``paths`` has its valid key run saved beside it."""
+    try:
+        sizes = [pq.ParquetFile(p).metadata.num_rows for p in paths]
+    except Exception:  # an unreadable file: the full read finds and reports it
+        return False
+    return all(load_run(p, n) is not None for p, n in zip(paths, sizes, strict=True))
 
 
 @dataclass
