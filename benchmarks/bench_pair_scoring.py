@@ -14,8 +14,10 @@ pairs. Then times on one core, over exactly those pairs:
   candidates: how the sweep scored until session 13, and how real-time matching scores;
 * ``batch``: ``InProcessScorer.score_pairs`` (``PairBatch``), slices of
   ``PAIRS_PER_SCORE`` pairs with many queries on the left: how the sweep scores now;
-* the sweep's task function (``_score_task``) without and with explanations of the
-  kept pairs >= 0.3, the sweep's default.
+* ``batch pruned``: the same with the sweep's floor (p >= 0.01), so that pairs which
+  cannot reach it are dropped part-way (``score_pairs(..., floor=)``, session 15);
+* the sweep's task function (``_score_task``) without pruning, with it, and with it and
+  explanations of the kept pairs >= 0.3, the sweep's default.
 
 Checks that both ways give the same match weights, and prints the figures. No timing
 asserts.
@@ -119,8 +121,28 @@ def main() -> None:
     same = np.array_equal(np.concatenate(per_query), np.concatenate(batched))
     print(f"same match weights both ways: {same}")
 
+    floor = ips._weight_floor(0.01)
+    t = time.perf_counter()
+    pruned, reaching = [], []
+    for task in tasks:
+        for lo in range(0, len(task), ips.PAIRS_PER_SCORE):
+            span = slice(lo, lo + ips.PAIRS_PER_SCORE)
+            scores = scorer.score_pairs(task.query[span], task.other[span], floor=floor)
+            keep = scores.match_weight >= floor
+            pruned.append(scores.match_weight[keep])
+            reaching.append(lo + scores.positions[keep])
+    cut = time.perf_counter() - t
+    every = np.concatenate(batched)
+    print(
+        f"batch pruned at p >= 0.01: {cut:.1f}s, {n / cut:,.0f} pairs/s, x{many / cut:.1f} "
+        f"over batch; {sum(len(w) for w in pruned)} pairs reach it"
+    )
+    full_kept = np.concatenate([w[w >= floor] for w in batched])
+    same = np.array_equal(full_kept, np.concatenate(pruned))
+    print(f"same pairs and weights >= the floor, pruned or not: {same} ({len(every)} scored)")
+
     explainer = Explainer(model.splink_settings)
-    for explain in (False, True):
+    for explain, prune in ((False, False), (False, True), (True, True)):
         ips._JOB = ips._Job(
             inputs=inputs,
             pairs=pairs,
@@ -129,6 +151,7 @@ def main() -> None:
             max_gamma=model.max_gammas(),
             pks=pks,
             min_probability=0.01,
+            min_weight=floor if prune else None,
             explain=explain,
             explain_min_probability=DEFAULT_EXPLAIN_PROBABILITY,
         )
@@ -142,7 +165,7 @@ def main() -> None:
         explained = sum(1 for r in results for e in r[4] if e)
         print(
             f"sweep task function (pairs derived and scored), explanations "
-            f"{'on' if explain else 'off'}: {took:.1f}s "
+            f"{'on' if explain else 'off'}, {'pruned' if prune else 'not pruned'}: {took:.1f}s "
             f"({n / took:,.0f} pairs/s; {kept} kept >= 0.01, {explained} explained)"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024

@@ -400,6 +400,8 @@ class Scores:
     gamma: dict[str, np.ndarray]
     mw: dict[str, np.ndarray]
     tf_adj: dict[str, np.ndarray]
+    #: Which of the scored pairs these are, when a floor dropped some (None: all).
+    positions: np.ndarray | None = None
 
 
 class InProcessScorer:
@@ -473,6 +475,8 @@ class InProcessScorer:
                 )
             comparisons.append(_Comparison(name, tuple(out)))
         self.comparisons = tuple(comparisons)
+        self._ceilings: dict[str, float] | None = None
+        self._order: tuple[_Comparison, ...] | None = None
         self.stored = stored
         tf_columns = {lv.tf_column for c in comparisons for lv in c.levels if lv.tf_column}
         if tf_tables is None:
@@ -499,9 +503,21 @@ class InProcessScorer:
 
         return self._sum(view, rows, tf_left)
 
-    def score_pairs(self, left_rows: np.ndarray, right_rows: np.ndarray) -> Scores:
+    def score_pairs(
+        self, left_rows: np.ndarray, right_rows: np.ndarray, floor: float | None = None
+    ) -> Scores:
         """The same for pairs of stored rows (``left_rows[i]`` with ``right_rows[i]``),
-        all at once (:class:`~kinlink.matching.pair_batch.PairBatch`)."""
+        all at once (:class:`~kinlink.matching.pair_batch.PairBatch`).
+
+        With a ``floor`` (a match weight), pairs that provably cannot reach it are
+        dropped part-way (:meth:`_score_pruned`) and the result holds the others only,
+        ``Scores.positions`` saying which; their numbers are the unpruned ones, bit for
+        bit. Callers still apply their own cut: a few returned pairs fall below it.
+        """
+        if floor is not None:
+            return self._score_pruned(
+                np.asarray(left_rows, np.int64), np.asarray(right_rows, np.int64), floor
+            )
         view = PairBatch(self.stored, left_rows, right_rows, self.stored.distinct_lists)
         return self._sum(view, view.sides[1], lambda column: self._tf_stored[column][view.sides[0]])
 
@@ -511,35 +527,159 @@ class InProcessScorer:
         """Each comparison's first level whose predicate holds, and the weights summed in
         the SQL's order. ``rows``: the right records; ``tf_left(column)``: the left
         records' term frequencies (one value, or one per pair)."""
+        levels = {c.name: self._levels(c, view, rows, tf_left) for c in self.comparisons}
+        return self._total(rows, levels)
+
+    def _levels(
+        self,
+        comparison: _Comparison,
+        view: PairColumns | PairBatch,
+        rows: np.ndarray,
+        tf_left: Callable[[str], Any],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """One comparison's (gamma, match weight, tf adjustment or None) per pair."""
         n = len(rows)
-        total = np.full(n, self.prior_weight)
+        gamma = np.empty(n, dtype=np.int64)
+        weight = np.empty(n)
+        adj = np.zeros(n)
+        todo = np.ones(n, dtype=bool)
+        for level in comparison.levels:
+            if level.predicate is None:
+                hit = todo.copy()
+            else:
+                hit = todo & np.broadcast_to(np.asarray(level.predicate(view), bool), (n,))
+            gamma[hit] = level.gamma
+            weight[hit] = level.match_weight
+            if level.tf_column is not None and hit.any():
+                tf_l = np.broadcast_to(np.asarray(tf_left(level.tf_column), float), (n,))
+                adj[hit] = _tf_adjustment(
+                    level, tf_l[hit], self._tf_stored[level.tf_column][rows[hit]]
+                )
+            todo &= ~hit
+        if todo.any():  # a comparison without an ELSE level: Splink's CASE gives NULL
+            raise ValueError(f"comparison {comparison.name!r} left pairs without a level")
+        has_tf = any(lv.tf_column for lv in comparison.levels)
+        return gamma, weight, adj if has_tf else None
+
+    def _total(
+        self,
+        rows: np.ndarray,
+        levels: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+        positions: np.ndarray | None = None,
+    ) -> Scores:
+        """Weights summed in the SQL's order (the prior, then each comparison's weight
+        and its tf adjustment), so the floats are Splink's."""
+        total = np.full(len(rows), self.prior_weight)
         gammas, weights, adjustments = {}, {}, {}
         for comparison in self.comparisons:
-            gamma = np.empty(n, dtype=np.int64)
-            weight = np.empty(n)
-            adj = np.zeros(n)
-            todo = np.ones(n, dtype=bool)
-            for level in comparison.levels:
-                if level.predicate is None:
-                    hit = todo.copy()
-                else:
-                    hit = todo & np.broadcast_to(np.asarray(level.predicate(view), bool), (n,))
-                gamma[hit] = level.gamma
-                weight[hit] = level.match_weight
-                if level.tf_column is not None and hit.any():
-                    tf_l = np.broadcast_to(np.asarray(tf_left(level.tf_column), float), (n,))
-                    adj[hit] = _tf_adjustment(
-                        level, tf_l[hit], self._tf_stored[level.tf_column][rows[hit]]
-                    )
-                todo &= ~hit
-            if todo.any():  # a comparison without an ELSE level: Splink's CASE gives NULL
-                raise ValueError(f"comparison {comparison.name!r} left pairs without a level")
+            gamma, weight, adj = levels[comparison.name]
             gammas[comparison.name], weights[comparison.name] = gamma, weight
             total = total + weight
-            if any(lv.tf_column for lv in comparison.levels):
+            if adj is not None:
                 adjustments[comparison.name] = adj
                 total = total + adj
-        return Scores(rows, total, _probability(total), gammas, weights, adjustments)
+        return Scores(rows, total, _probability(total), gammas, weights, adjustments, positions)
+
+    def _score_pruned(self, left: np.ndarray, right: np.ndarray, floor: float) -> Scores:
+        """``score_pairs`` with pairs dropped once they cannot reach ``floor``.
+
+        Why: nine in ten of a sweep's or a dedupe's candidate pairs end below the
+        kept minimum (docs/benchmarks.md), and most of them disagree on the child's
+        names or birth years, which are worth more than every other comparison can
+        add back. After each comparison a pair's best possible total is what it has
+        so far plus every remaining comparison's largest contribution
+        (:attr:`ceilings`); a pair whose best is below ``floor`` is dropped, and the
+        next comparisons run on fewer pairs (:attr:`pruning_order`). The survivors'
+        numbers are then summed as :meth:`_total` sums them, so they are the
+        unpruned floats exactly; a small margin keeps rounding in the bound from
+        dropping a pair that reaches ``floor``.
+        """
+        distinct = self.stored.distinct_lists
+        alive = np.arange(len(left))  # positions of the pairs still in the running
+        done: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+        partial = np.full(len(left), self.prior_weight)
+        ahead = sum(self.ceilings.values())
+        view, sel = None, None  # the view covers a superset of ``alive``: ``sel`` picks
+        for comparison in self.pruning_order:
+            if len(alive) == 0:  # nothing left to score: the rest are empty columns
+                has_tf = any(lv.tf_column for lv in comparison.levels)
+                done[comparison.name] = (
+                    np.empty(0, np.int64),
+                    np.empty(0),
+                    np.empty(0) if has_tf else None,
+                )
+                continue
+            if view is None or len(alive) < _REBUILD_SHARE * view.n:
+                view = PairBatch(self.stored, left[alive], right[alive], distinct)
+                sel = None
+                view_rows = view.sides[1]
+                view_left = view.sides[0]
+            gamma, weight, adj = self._levels(
+                comparison,
+                view,
+                view_rows,
+                lambda column, rows=view_left: self._tf_stored[column][rows],
+            )
+            if sel is not None:
+                gamma, weight = gamma[sel], weight[sel]
+                adj = None if adj is None else adj[sel]
+            done[comparison.name] = (gamma, weight, adj)
+            partial = partial + weight if adj is None else partial + weight + adj
+            ahead -= self.ceilings[comparison.name]
+            keep = partial + ahead >= floor - _BOUND_MARGIN
+            if not keep.all():
+                kept = np.flatnonzero(keep)
+                alive, partial = alive[kept], partial[kept]
+                done = {
+                    name: (g[kept], w[kept], None if a is None else a[kept])
+                    for name, (g, w, a) in done.items()
+                }
+                sel = kept if sel is None else sel[kept]
+        return self._total(right[alive], done, alive)
+
+    @property
+    def ceilings(self) -> dict[str, float]:
+        """Each comparison's largest possible contribution: its best level's weight
+        plus the largest tf adjustment any stored frequency can give."""
+        if self._ceilings is None:
+            self._ceilings = {
+                c.name: max(self._level_ceiling(lv) for lv in c.levels) for c in self.comparisons
+            }
+        return self._ceilings
+
+    def _level_ceiling(self, level: _Level) -> float:
+        if level.tf_column is None:
+            return level.match_weight
+        # adjustment = w * (log2 u - log2 g), g = greatest(tf_l, tf_r, min_u) in
+        # [lowest, 1], or 0 when both sides are NULL: largest at one end or the other
+        frequencies = self.tf[level.tf_column].values()
+        lowest = max(min(frequencies, default=1.0), level.tf_min_u)
+        ends = [0.0, level.tf_weight * level.tf_log2_u]
+        if lowest > 0:
+            ends.append(level.tf_weight * (level.tf_log2_u - math.log2(lowest)))
+        return level.match_weight + max(ends)
+
+    @property
+    def pruning_order(self) -> tuple[_Comparison, ...]:
+        """Comparisons in the order that drops hopeless pairs soonest: the widest
+        spread between a comparison's best and worst level first (the names and the
+        birth years), because a pair's worst levels there outweigh what the rest can
+        add back."""
+        if self._order is None:
+            spread = {
+                c.name: self.ceilings[c.name] - min(lv.match_weight for lv in c.levels)
+                for c in self.comparisons
+            }
+            self._order = tuple(sorted(self.comparisons, key=lambda c: -spread[c.name]))
+        return self._order
+
+
+#: Rebuild the batch view over the surviving pairs once fewer than this share of the
+#: view's pairs survive (the gathers of later comparisons then touch fewer rows).
+_REBUILD_SHARE = 0.7
+#: How far below the floor a pair's bound may be before it is dropped: the bound sums
+#: the same floats in another order, so it can be off by a few ulps.
+_BOUND_MARGIN = 1e-6
 
 
 def _tf_adjustment(level: _Level, tf_l: np.ndarray, tf_r: np.ndarray) -> np.ndarray:

@@ -53,9 +53,12 @@ def _score_pairs_task(task: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, 
     assert _PAIR_JOB is not None
     scorer, floor = _PAIR_JOB
     left, right = task
-    scores = scorer.score_pairs(left, right)
     if floor is None:
+        scores = scorer.score_pairs(left, right)
         return left, right, scores.match_probability, scores.match_weight
+    # pairs that cannot reach the floor are dropped part-way; the rest come back
+    scores = scorer.score_pairs(left, right, floor=floor)
+    left, right = left[scores.positions], right[scores.positions]
     keep = np.flatnonzero(scores.match_weight >= floor)
     return left[keep], right[keep], scores.match_probability[keep], scores.match_weight[keep]
 

@@ -35,6 +35,7 @@ the first version was no faster than Splink, whose join is cheap on a small tabl
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,6 +147,8 @@ class _Job:
     max_gamma: dict[str, int]
     pks: np.ndarray
     min_probability: float
+    #: ``min_probability`` as a match weight, the scorer's floor (None: keep all)
+    min_weight: float | None
     explain: bool
     explain_min_probability: float
 
@@ -196,7 +199,11 @@ def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
     for lo in range(0, len(pairs), PAIRS_PER_SCORE):
         span = slice(lo, lo + PAIRS_PER_SCORE)
         query, others, query_left = pairs.query[span], pairs.other[span], pairs.query_left[span]
-        scores = job.scorer.score_pairs(query, others)
+        # pairs that cannot reach the kept minimum are dropped part-way
+        scores = job.scorer.score_pairs(query, others, floor=job.min_weight)
+        if scores.positions is not None:
+            at = scores.positions
+            query, others, query_left = query[at], others[at], query_left[at]
         keep = np.flatnonzero(scores.match_probability >= job.min_probability)
         if len(keep) == 0:
             continue
@@ -244,6 +251,15 @@ def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
         explanations,
         len(pairs),
     )
+
+
+def _weight_floor(min_probability: float) -> float | None:
+    """The match weight of ``min_probability`` (None when every pair is kept)."""
+    if min_probability <= 0.0:
+        return None
+    if min_probability >= 1.0:
+        return math.inf
+    return math.log2(min_probability / (1.0 - min_probability))
 
 
 def score_new_in_process(
@@ -295,6 +311,7 @@ def score_new_in_process(
         max_gamma=model.max_gammas(),
         pks=pks,
         min_probability=min_probability,
+        min_weight=_weight_floor(min_probability),
         explain=explain,
         explain_min_probability=explain_min_probability,
     )

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kinlink.matching.sweep.clusters import Assignment, Pair
+from kinlink.store.bulk import insert_rows
 from kinlink.store.decisions import latest_decisions, reopened
 from kinlink.store.review_schema import CandidatePair, Decision
 from kinlink.store.schema import StoredRecord
@@ -142,6 +143,7 @@ def write_candidates(
     consent: dict[int, bool],
     model_fingerprint: str | None,
     now: dt.datetime,
+    fast: bool | None = None,
 ) -> CandidateWrite:
     """Upsert the scored pairs and drop undecided sweep pairs of swept records not found again.
 
@@ -150,7 +152,8 @@ def write_candidates(
     finds is removed if it came from a sweep and nobody decided on it (pairs from
     real-time matching are left to it). ``record_type``/``agency``/``consent``
     describe every record of the snapshot (for the pair kind and sharing rule,
-    as in :func:`kinlink.store.decisions.shareable`).
+    as in :func:`kinlink.store.decisions.shareable`). ``fast``: new pairs through
+    :func:`kinlink.store.bulk.insert_rows`' direct SQLite path (default: on SQLite).
     """
     result = CandidateWrite()
     existing = _existing(session, swept)
@@ -179,7 +182,7 @@ def write_candidates(
     def flush(final: bool = False) -> None:
         nonlocal inserts, updates, n_inserted, n_updated
         if inserts and (final or len(inserts) >= _WRITE_CHUNK):
-            session.execute(insert(CandidatePair.__table__), inserts)
+            insert_rows(session, CandidatePair.__table__, inserts, fast=fast)
             n_inserted += len(inserts)
             inserts = []
         if updates and (final or len(updates) >= _WRITE_CHUNK):

@@ -1,0 +1,78 @@
+"""Many rows into one table at once, without the ORM's per-row work on the embedded store.
+
+Why: a nightly sweep writes hundreds of thousands of candidate pairs, and SQLAlchemy's
+``session.execute(insert(table), rows)`` spent ~35 us a row on SQLite turning each
+dict into parameters (docs/sweep.md, session 15), several times what SQLite needs to
+store it. On SQLite the rows here go straight to sqlite3's ``executemany`` as
+tuples, each value passed through the column type's own bind processor for the
+dialect (the JSON serialiser, the DATETIME text form, booleans as integers): the very
+processors the ORM applies, so the stored text is the same
+(``tests/store/test_bulk.py`` compares both ways). Other databases keep SQLAlchemy's
+``insertmanyvalues``, which already batches well on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+_MISSING = object()
+
+
+def insert_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, fast: bool | None = None
+) -> None:
+    """INSERT ``rows`` (every row the same keys, each a column) in the session's
+    transaction. ``fast``: force the direct SQLite path on or off (default: on SQLite)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if fast is None:
+        fast = dialect.name == "sqlite"
+    if not fast:
+        session.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    unknown = [n for n in names if n not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column(s) {unknown}")
+    processors = [
+        _processor(table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names
+    ]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+    params = [
+        tuple(
+            value if p is None else p(value)
+            for p, value in zip(processors, _values(row, names), strict=True)
+        )
+        for row in rows
+    ]
+    session.connection().exec_driver_sql(sql, params)
+
+
+def _values(row: Mapping[str, Any], names: list[str]) -> list[Any]:
+    if len(row) != len(names):
+        raise ValueError(f"every row must have the columns {names}; one has {list(row)}")
+    return [row[n] for n in names]
+
+
+def _processor(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``process`` remembering its last scalar argument: the same object in row after
+    row (a run's timestamp, its model fingerprint) is converted once. Lists and dicts
+    (JSON) are converted every time, as they could change between rows."""
+    if process is None:
+        return None
+    last: list[Any] = [_MISSING, None]
+
+    def run(value: Any) -> Any:
+        if value is last[0]:
+            return last[1]
+        out = process(value)
+        if not isinstance(value, list | dict):
+            last[0], last[1] = value, out
+        return out
+
+    return run
