@@ -24,6 +24,7 @@ gathers the candidates' slices.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -476,7 +477,7 @@ class InProcessScorer:
             comparisons.append(_Comparison(name, tuple(out)))
         self.comparisons = tuple(comparisons)
         self._ceilings: dict[str, float] | None = None
-        self._order: tuple[_Comparison, ...] | None = None
+        self._order = _PruningOrder(self.comparisons)
         self.stored = stored
         tf_columns = {lv.tf_column for c in comparisons for lv in c.levels if lv.tf_column}
         if tf_tables is None:
@@ -584,23 +585,28 @@ class InProcessScorer:
         """``score_pairs`` with pairs dropped once they cannot reach ``floor``.
 
         Why: nine in ten of a sweep's or a dedupe's candidate pairs end below the
-        kept minimum (docs/benchmarks.md), and most of them disagree on the child's
-        names or birth years, which are worth more than every other comparison can
-        add back. After each comparison a pair's best possible total is what it has
-        so far plus every remaining comparison's largest contribution
-        (:attr:`ceilings`); a pair whose best is below ``floor`` is dropped, and the
-        next comparisons run on fewer pairs (:attr:`pruning_order`). The survivors'
-        numbers are then summed as :meth:`_total` sums them, so they are the
-        unpruned floats exactly; a small margin keeps rounding in the bound from
+        kept minimum (docs/benchmarks.md). After each comparison a pair's best
+        possible total is what it has so far plus every remaining comparison's
+        largest contribution to it (:meth:`_pair_ceilings`); a pair whose best is
+        below ``floor`` is dropped, and the next comparisons run on fewer pairs. The
+        survivors' numbers are then summed as :meth:`_total` sums them, so they are
+        the unpruned floats exactly; a small margin keeps rounding in the bound from
         dropping a pair that reaches ``floor``.
+
+        The order of the comparisons changes which hopeless pairs are dropped when,
+        never the pairs that reach ``floor`` nor their numbers: cheap comparisons
+        that take much off the best possible total go first (:class:`_PruningOrder`,
+        learnt from this scorer's earlier calls).
         """
         distinct = self.stored.distinct_lists
         alive = np.arange(len(left))  # positions of the pairs still in the running
         done: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         partial = np.full(len(left), self.prior_weight)
-        ahead = sum(self.ceilings.values())
-        view, sel = None, None  # the view covers a superset of ``alive``: ``sel`` picks
-        for comparison in self.pruning_order:
+        ceilings = self._pair_ceilings(left, right)
+        ahead = sum(ceilings.values())
+        view: PairBatch | None = None
+        sel: np.ndarray | None = None  # the view covers a superset of ``alive``
+        for comparison in self._order.comparisons():
             if len(alive) == 0:  # nothing left to score: the rest are empty columns
                 has_tf = any(lv.tf_column for lv in comparison.levels)
                 done[comparison.name] = (
@@ -610,32 +616,61 @@ class InProcessScorer:
                 )
                 continue
             if view is None or len(alive) < _REBUILD_SHARE * view.n:
-                view = PairBatch(self.stored, left[alive], right[alive], distinct)
-                sel = None
-                view_rows = view.sides[1]
-                view_left = view.sides[0]
+                view, sel = PairBatch(self.stored, left[alive], right[alive], distinct), None
+            started = time.perf_counter()
             gamma, weight, adj = self._levels(
                 comparison,
                 view,
-                view_rows,
-                lambda column, rows=view_left: self._tf_stored[column][rows],
+                view.sides[1],
+                lambda c, lefts=view.sides[0]: self._tf_stored[c][lefts],
             )
+            took = time.perf_counter() - started
             if sel is not None:
                 gamma, weight = gamma[sel], weight[sel]
                 adj = None if adj is None else adj[sel]
             done[comparison.name] = (gamma, weight, adj)
-            partial = partial + weight if adj is None else partial + weight + adj
-            ahead -= self.ceilings[comparison.name]
+            gained = weight if adj is None else weight + adj
+            ceiling = ceilings.pop(comparison.name)
+            self._order.observe(comparison.name, took / view.n, float(np.mean(ceiling - gained)))
+            partial = partial + gained
+            ahead = ahead - ceiling
             keep = partial + ahead >= floor - _BOUND_MARGIN
             if not keep.all():
                 kept = np.flatnonzero(keep)
                 alive, partial = alive[kept], partial[kept]
+                if isinstance(ahead, np.ndarray):
+                    ahead = ahead[kept]
+                ceilings = {
+                    k: v[kept] if isinstance(v, np.ndarray) else v for k, v in ceilings.items()
+                }
                 done = {
                     name: (g[kept], w[kept], None if a is None else a[kept])
                     for name, (g, w, a) in done.items()
                 }
                 sel = kept if sel is None else sel[kept]
         return self._total(right[alive], done, alive)
+
+    def _pair_ceilings(self, left: np.ndarray, right: np.ndarray) -> dict[str, Any]:
+        """Each comparison's largest possible contribution to each pair: a number, or
+        per pair where a level has a tf adjustment, which the pair's own term
+        frequencies fix before any level is evaluated (a common given name cannot
+        earn a rare name's bonus). The adjustment is :func:`_tf_adjustment`'s own, so
+        the level a pair reaches never scores above it."""
+        out: dict[str, Any] = {}
+        for comparison in self.comparisons:
+            if not any(lv.tf_column for lv in comparison.levels):
+                out[comparison.name] = self.ceilings[comparison.name]
+                continue
+            best = np.full(len(left), -np.inf)
+            for level in comparison.levels:
+                if level.tf_column is None:
+                    np.maximum(best, level.match_weight, out=best)
+                    continue
+                tf = self._tf_stored[level.tf_column]
+                adj = _tf_adjustment(level, tf[left], tf[right])
+                np.maximum(best, level.match_weight + adj, out=best)
+            out[comparison.name] = best
+        return out
 
     @property
     def ceilings(self) -> dict[str, float]:
@@ -659,19 +694,38 @@ class InProcessScorer:
             ends.append(level.tf_weight * (level.tf_log2_u - math.log2(lowest)))
         return level.match_weight + max(ends)
 
-    @property
-    def pruning_order(self) -> tuple[_Comparison, ...]:
-        """Comparisons in the order that drops hopeless pairs soonest: the widest
-        spread between a comparison's best and worst level first (the names and the
-        birth years), because a pair's worst levels there outweigh what the rest can
-        add back."""
-        if self._order is None:
-            spread = {
-                c.name: self.ceilings[c.name] - min(lv.match_weight for lv in c.levels)
-                for c in self.comparisons
-            }
-            self._order = tuple(sorted(self.comparisons, key=lambda c: -spread[c.name]))
+
+class _PruningOrder:
+    """The order :meth:`InProcessScorer._score_pruned` evaluates comparisons in.
+
+    A comparison is worth evaluating early when it is cheap per pair and takes much
+    off a hopeless pair's best possible total (its ceiling minus what the pair got).
+    Both are measured on the scorer's own calls (the model's weights and the data
+    decide; a cheap identifier comparison with a large ceiling goes first on one
+    store, the names on another); until a comparison has been seen, the model's
+    order holds. The order affects speed only, never results.
+    """
+
+    def __init__(self, comparisons: Sequence[_Comparison]) -> None:
+        self._comparisons = tuple(comparisons)
+        self._seconds: dict[str, float] = {}  # per pair, summed over calls
+        self._taken: dict[str, float] = {}  # mean ceiling minus contribution, summed
+        self._calls: dict[str, int] = {}
+        self._order = self._comparisons
+
+    def comparisons(self) -> tuple[_Comparison, ...]:
         return self._order
+
+    def observe(self, name: str, seconds_per_pair: float, taken: float) -> None:
+        self._seconds[name] = self._seconds.get(name, 0.0) + seconds_per_pair
+        self._taken[name] = self._taken.get(name, 0.0) + taken
+        self._calls[name] = self._calls.get(name, 0) + 1
+        if len(self._calls) == len(self._comparisons):
+            self._order = tuple(sorted(self._comparisons, key=self._worth, reverse=True))
+
+    def _worth(self, comparison: _Comparison) -> float:
+        name = comparison.name
+        return self._taken[name] / max(self._seconds[name], 1e-12)
 
 
 #: Rebuild the batch view over the surviving pairs once fewer than this share of the

@@ -111,9 +111,12 @@ def test_ceilings_bound_every_contribution(index: MatchIndex) -> None:
     scorer = _scorer(index)
     left, right = _sample_pairs(index, 8)
     full = scorer.score_pairs(left, right)
+    per_pair = scorer._pair_ceilings(left, right)
     for name, weight in full.mw.items():
         contribution = weight + full.tf_adj.get(name, 0.0)
         assert contribution.max() <= scorer.ceilings[name], name
+        assert np.all(contribution <= per_pair[name]), name
+        assert np.all(per_pair[name] <= scorer.ceilings[name]), name
 
 
 def test_edge_rows_pruned(index: MatchIndex) -> None:
@@ -145,3 +148,19 @@ def test_prepared_rows_drawn_directly_pruned(index: MatchIndex, data: Any) -> No
     weights = scorer.score_pairs(left, right).match_weight
     floor = float(weights[data.draw(st.integers(0, len(weights) - 1))])
     _assert_pruned_agrees(scorer, left, right, floor)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_any_order_keeps_the_same_pairs(index: MatchIndex, seed: int) -> None:
+    """The order the comparisons are evaluated in (learnt from earlier calls) decides
+    only when hopeless pairs are dropped: any order keeps every pair reaching the floor."""
+    scorer = _scorer(index)
+    left, right = _sample_pairs(index, 9)
+    floor = float(np.quantile(scorer.score_pairs(left, right).match_weight, 0.9))
+    learnt = scorer._order._order
+    rng = np.random.default_rng(seed)
+    try:
+        scorer._order._order = tuple(learnt[i] for i in rng.permutation(len(learnt)))
+        _assert_pruned_agrees(scorer, left, right, floor)
+    finally:
+        scorer._order._order = learnt
