@@ -76,7 +76,8 @@ class StoredColumns:
         del everything
         codes = pc.fill_null(encoded.indices, _NULL).to_numpy(zero_copy_only=False)
         self.strings: list[str] = encoded.dictionary.to_pylist()
-        self.codes: dict[str, int] = {s: i for i, s in enumerate(self.strings)}
+        self._dictionary = encoded.dictionary  # the same strings, for Arrow lookups
+        self._codes: dict[str, int] | None = None  # built when a query value is looked up
         del encoded
         encoded_columns, start = {}, 0
         for name, piece in zip(names, pieces, strict=True):
@@ -112,6 +113,21 @@ class StoredColumns:
         if value is None:
             return _NULL
         return self.codes.get(value, _UNKNOWN)
+
+    @property
+    def codes(self) -> dict[str, int]:
+        """String -> code, built on first use: the sweep never looks a value up, and
+        at a million records the dictionary costs seconds."""
+        if self._codes is None:
+            self._codes = {s: i for i, s in enumerate(self.strings)}
+        return self._codes
+
+    def codes_of(self, values: Sequence[str]) -> np.ndarray:
+        """Codes of many values at once (``_UNKNOWN`` for those never stored)."""
+        if not values:
+            return np.empty(0, dtype=np.int64)
+        found = pc.index_in(pa.array(values, type=pa.large_string()), value_set=self._dictionary)
+        return pc.fill_null(found, _UNKNOWN).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def has_list(self, name: str) -> bool:
         return name in self._lists
@@ -485,14 +501,7 @@ class InProcessScorer:
         self.tf: dict[str, Mapping[str, float]] = {c: tf_tables[c] for c in sorted(tf_columns)}
         # Each stored row's frequency (NaN: NULL, or a value the tables do not hold).
         self._tf_stored = {
-            column: np.array(
-                [
-                    math.nan if v is None else table.get(v, math.nan)
-                    for v in stored.table.column(column).to_pylist()
-                ],
-                dtype=float,
-            )
-            for column, table in self.tf.items()
+            column: _stored_frequencies(stored, column, table) for column, table in self.tf.items()
         }
 
     def score(self, left: Mapping[str, Any], rows: np.ndarray) -> Scores:
@@ -734,6 +743,21 @@ _REBUILD_SHARE = 0.7
 #: How far below the floor a pair's bound may be before it is dropped: the bound sums
 #: the same floats in another order, so it can be off by a few ulps.
 _BOUND_MARGIN = 1e-6
+
+
+def _stored_frequencies(
+    stored: StoredColumns, column: str, table: Mapping[str, float]
+) -> np.ndarray:
+    """Each stored row's term frequency in ``column`` (NaN: NULL, or a value the table
+    does not hold), looked up once per distinct value through the column's codes
+    rather than once per row (a million rows cost seconds in a Python loop)."""
+    codes = stored.scalar_column(column)
+    by_code = np.full(len(stored.strings) + 1, np.nan)  # the extra last slot: NULL (-1)
+    values = list(table)
+    found = stored.codes_of(values)
+    known = found >= 0
+    by_code[found[known]] = np.fromiter(table.values(), dtype=float, count=len(values))[known]
+    return by_code[codes]
 
 
 def _tf_adjustment(level: _Level, tf_l: np.ndarray, tf_r: np.ndarray) -> np.ndarray:
