@@ -8,7 +8,6 @@ loading the same file twice adds nothing.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -19,11 +18,11 @@ import orjson
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kinlink.ingest import RECORD_COLUMNS, ReadResult, RecordV1, records_frame
 from kinlink.ingest.load import cyclic_gc_paused
+from kinlink.store.bulk import bulk_cache
 from kinlink.store.schema import RecordVersion, Source, StoredRecord, utcnow
 
 _CHUNK = 500
@@ -271,21 +270,8 @@ def _insert_sqlite(
         f"INSERT INTO {table.name} ({', '.join(_INSERT_COLUMNS)}) "
         f"VALUES ({', '.join(placeholders)})"
     )
-    connection = session.connection()
-    # SQLite's default page cache (2 MB) is far smaller than the indexes a
-    # large load touches, so pages went out to the WAL and were read back
-    # mid-load; a bigger cache for this load only keeps them until the commit.
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size = {_BULK_CACHE}")
-    try:
-        _insert_batches(connection, sql, keys, records, source_id, stamp)
-    finally:
-        with contextlib.suppress(DBAPIError):  # never hide the load's own error
-            connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
-
-
-#: SQLite page cache during a bulk insert, in KiB when negative (64 MiB).
-_BULK_CACHE = -65536
+    with bulk_cache(session):
+        _insert_batches(session.connection(), sql, keys, records, source_id, stamp)
 
 
 def _insert_batches(
