@@ -93,7 +93,11 @@ class DistinctLists:
         rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
         keep = flat >= 0
         keys = rows[keep] * width + flat[keep]
-        keys.sort()  # a plain sort: np.unique's hashing was 5x slower here
+        # Already in row order with a few codes per row out of order: the stable sort
+        # (timsort, which merges the sorted runs) took 0.02 s where the default
+        # introsort took 0.19 s on a million records' names (np.unique's hashing
+        # was slower still).
+        keys.sort(kind="stable")
         first = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
         self.clean = bool(keep.all() and first.all())
