@@ -33,7 +33,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kinlink.matching.pair_batch import DistinctLists, MemoisedView, PairBatch, column_side
+from kinlink.matching.pair_batch import (
+    DistinctLists,
+    MemoisedView,
+    PairBatch,
+    column_side,
+    distinct_inverse,
+)
 
 #: Code of a missing value (SQL NULL); a query value absent from the stored
 #: vocabulary gets ``_UNKNOWN``, which equals nothing stored.
@@ -329,7 +335,7 @@ class PairColumns(MemoisedView):
             mine = self.left.get(query)
             if mine is None or self.n == 0:
                 return out
-            distinct, inverse = np.unique(codes, return_inverse=True)
+            distinct, inverse = distinct_inverse(codes)
             strings = self.stored.strings
             results = np.array(
                 [
@@ -365,7 +371,7 @@ class PairColumns(MemoisedView):
             return np.zeros(self.n, dtype=np.int64)
         keep = vals >= 0
         seg, vals = seg[keep], vals[keep]
-        distinct, inverse = np.unique(vals, return_inverse=True)
+        distinct, inverse = distinct_inverse(vals)
         theirs = [self.stored.strings[c] for c in distinct]
         dist = cdist(
             [s.encode() for s in mine],
@@ -773,7 +779,7 @@ def _tf_adjustment(level: _Level, tf_l: np.ndarray, tf_r: np.ndarray) -> np.ndar
     known = ~np.isnan(a)
     if known.any():
         biggest = np.maximum(np.maximum(a[known], b[known]), level.tf_min_u)
-        distinct, inverse = np.unique(biggest, return_inverse=True)
+        distinct, inverse = distinct_inverse(biggest)
         logs = np.array([math.log2(v) for v in distinct.tolist()])
         out[known] = level.tf_weight * (level.tf_log2_u - logs[inverse.reshape(-1)])
     return out

@@ -249,7 +249,7 @@ class PairBatch(MemoisedView):
             known = np.flatnonzero((x >= 0) & (y >= 0))
             if len(known) == 0:
                 return out
-            combos, inverse = np.unique(x[known] * self._width + y[known], return_inverse=True)
+            combos, inverse = distinct_inverse(x[known] * self._width + y[known])
             strings = self.stored.strings
             results = np.array(
                 [
@@ -302,7 +302,7 @@ class PairBatch(MemoisedView):
 
         if len(x) == 0:
             return np.zeros(0, dtype=bool)
-        combos, inverse = np.unique(x * self._width + y, return_inverse=True)
+        combos, inverse = distinct_inverse(x * self._width + y)
         strings = self.stored.strings
         first = [strings[c] for c in (combos // self._width).tolist()]
         second = [strings[c] for c in (combos % self._width).tolist()]
@@ -317,6 +317,18 @@ class PairBatch(MemoisedView):
             np.fromiter(map(len, second), dtype=float, count=len(second)),
         )
         return ((1.0 - dist / np.maximum(longer, 1.0)) >= threshold)[inverse.reshape(-1)]
+
+
+def distinct_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` without the sort: pandas' hash-based
+    factorize is linear where ``np.unique`` argsorts (their argsorts were a tenth of a
+    sweep task's time, benchmarks/bench_pair_scoring.py). The distinct values come in
+    first-seen order, which no caller depends on: each maps its results back through
+    the inverse."""
+    import pandas as pd
+
+    inverse, distinct = pd.factorize(values, sort=False, use_na_sentinel=False)
+    return np.asarray(distinct), np.asarray(inverse, dtype=np.int64)
 
 
 def _shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
