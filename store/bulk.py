@@ -22,6 +22,30 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _MISSING = object()
+
+
+class JsonText(str):
+    """A JSON document already serialised by the store's own serialiser
+    (:func:`kinlink.store.database.json_text`), bound to a JSON column as is.
+
+    Why: a sweep's worker processes explain ~150,000 pairs a night, and handing the
+    explanations back as nested dicts (pickled across processes, then serialised in
+    the parent) cost more than building them (docs/sweep.md, session 15); serialised
+    where they are built, they travel and are stored as one string each. The text is
+    exactly what the ORM would have written for the decoded value.
+    """
+
+    def decoded(self) -> Any:
+        import orjson
+
+        return orjson.loads(str(self))  # orjson refuses str subclasses
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` with :class:`JsonText` decoded, for paths that serialise it themselves."""
+    return value.decoded() if isinstance(value, JsonText) else value
+
+
 #: SQLite page cache during a bulk write, in KiB when negative (64 MiB).
 BULK_CACHE = -65536
 
@@ -58,7 +82,7 @@ def insert_rows(
     if fast is None:
         fast = dialect.name == "sqlite"
     if not fast:
-        session.execute(insert(table), list(rows))
+        session.execute(insert(table), [{k: plain_json(v) for k, v in row.items()} for row in rows])
         return
     names = list(rows[0])
     unknown = [n for n in names if n not in table.c]
@@ -93,6 +117,8 @@ def _processor(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | N
     last: list[Any] = [_MISSING, None]
 
     def run(value: Any) -> Any:
+        if isinstance(value, JsonText):  # serialised already, by the same serialiser
+            return str(value)
         if value is last[0]:
             return last[1]
         out = process(value)

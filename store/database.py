@@ -37,6 +37,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
 
 
+def json_text(value: object) -> str:
+    """The store's JSON serialiser (the engines' ``json_serializer``)."""
+    return _json_text(value)
+
+
 def _json_text(value: object) -> str:
     # orjson is several times faster than the standard library on the
     # Unicode-heavy records kinlink stores, and writes the same JSON.

@@ -56,8 +56,13 @@ from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
 from kinlink.matching.pair_batch import PAIRS_PER_SCORE
 from kinlink.matching.prepare import TokenFrequencies
 from kinlink.matching.workers import ForkedPool, default_workers
+from kinlink.store.bulk import JsonText
+from kinlink.store.database import json_text
 
 logger = logging.getLogger(__name__)
+
+#: The explanation of a kept pair below the explain threshold (computed when opened).
+_NOT_EXPLAINED = JsonText("[]")
 
 #: Fewer queries than this are scored in this process (forking costs more).
 MIN_QUERIES_PER_WORKER = 2_000
@@ -195,7 +200,7 @@ def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
     assert job is not None
     pairs = job.pairs.pairs(task.first, task.last)
     out_l, out_r, out_p, out_w = [], [], [], []
-    explanations: list[list[dict[str, Any]]] = []
+    explanations: list[JsonText] = []
     for lo in range(0, len(pairs), PAIRS_PER_SCORE):
         span = slice(lo, lo + PAIRS_PER_SCORE)
         query, others, query_left = pairs.query[span], pairs.other[span], pairs.query_left[span]
@@ -226,20 +231,21 @@ def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
         for i in keep.tolist():
             j = position.get(i)
             if j is None:
-                explanations.append([])
+                explanations.append(_NOT_EXPLAINED)
                 continue
             mine, other = taken[int(query[i])], taken[int(others[i])]
             pair_left, pair_right = (mine, other) if query_left[i] else (other, mine)
-            explanations.append(
-                job.explainer.contribution_dicts(
-                    {k: v[j] for k, v in gammas.items()},
-                    {k: v[j] for k, v in weights.items()},
-                    {k: v[j] for k, v in tfs.items()},
-                    pair_left,
-                    pair_right,
-                    job.max_gamma,
-                )
+            dicts = job.explainer.contribution_dicts(
+                {k: v[j] for k, v in gammas.items()},
+                {k: v[j] for k, v in weights.items()},
+                {k: v[j] for k, v in tfs.items()},
+                pair_left,
+                pair_right,
+                job.max_gamma,
             )
+            # serialised here: strings cross back to the parent and into the store
+            # far cheaper than ~14 dicts each (docs/sweep.md, session 15)
+            explanations.append(JsonText(json_text(dicts)))
     if not out_l:
         empty = np.empty(0)
         return empty.astype(np.int64), empty.astype(np.int64), empty, empty, [], len(pairs)

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kinlink.matching.sweep.clusters import Assignment, Pair
-from kinlink.store.bulk import bulk_cache, insert_rows
+from kinlink.store.bulk import bulk_cache, insert_rows, plain_json
 from kinlink.store.decisions import latest_decisions, reopened
 from kinlink.store.review_schema import CandidatePair, Decision
 from kinlink.store.schema import StoredRecord
@@ -252,6 +252,7 @@ def _write_candidates(
         if before is None:
             inserts.append({**values, "pair_lo": lo, "pair_hi": hi, "created_at": now})
         else:
+            values["explanation"] = plain_json(expl)  # the ORM's update serialises it
             updates.append({**values, "id": before[0]})
         was_pending = before is not None and before[1] == "pending"
         if status == "pending" and share and not was_pending:

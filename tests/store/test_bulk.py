@@ -19,7 +19,8 @@ from sqlalchemy import select, text
 
 from kinlink.ingest import read_records
 from kinlink.store import Store
-from kinlink.store.bulk import insert_rows
+from kinlink.store.bulk import JsonText, insert_rows
+from kinlink.store.database import json_text
 from kinlink.store.records import load_result
 from kinlink.store.review_schema import CandidatePair
 
@@ -133,3 +134,18 @@ def test_rows_must_share_columns(stores: tuple[Store, Store]) -> None:
 def test_nothing_to_insert(stores: tuple[Store, Store]) -> None:
     with stores[0].session() as session:
         insert_rows(session, TABLE, [], fast=True)
+
+
+def test_json_text_is_stored_as_the_orm_stores_its_value(stores: tuple[Store, Store]) -> None:
+    """A pre-serialised explanation (the sweep workers') stores the same text as the
+    decoded value written by the ORM, on the direct path and on the generic one."""
+    explanation = [{"comparison": "name", "values_l": {"name_all": ["محمد", "Олександр"]}}]
+    orm_rows = [_pair(i, explanation, None, True) for i in range(5)]
+    text_rows = [_pair(i, JsonText(json_text(explanation)), None, True) for i in range(5)]
+    _write_both(stores, orm_rows)
+    expected = _stored(stores[1])
+    for fast in (True, False):
+        with stores[0].session() as session:
+            session.execute(text("DELETE FROM candidates"))
+            insert_rows(session, TABLE, text_rows, fast=fast)
+        assert _stored(stores[0]) == expected

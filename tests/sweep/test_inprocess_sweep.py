@@ -19,6 +19,8 @@ from kinlink.matching import prepare_records
 from kinlink.matching.prepare import PREPARED_COLUMNS
 from kinlink.matching.sweep import inprocess_scoring
 from kinlink.matching.sweep.scoring import prepared_frame, score_new
+from kinlink.store.bulk import JsonText
+from kinlink.store.database import json_text
 
 from .conftest import SAMPLE
 
@@ -68,7 +70,11 @@ def test_in_process_path_scores_like_splink_on_the_whole_store(
     if new_every != 1:
         assert (~whole["left_pk"].astype(str).isin(new)).any()  # new on the right
     assert (whole["left_pk"].astype(str).isin(new) & whole["right_pk"].astype(str).isin(new)).any()
-    for mine, theirs in zip(fast["explanation"], whole["explanation"], strict=True):
+    for text, theirs in zip(fast["explanation"], whole["explanation"], strict=True):
+        # the workers hand explanations back serialised, as the store will hold them
+        assert isinstance(text, JsonText)
+        assert text == json_text(text.decoded())
+        mine = text.decoded()
         assert len(mine) == len(theirs) > 0
         for a, b in zip(mine, theirs, strict=True):
             assert (a["comparison"], a["level"], a["gamma"], a["max_gamma"]) == (
