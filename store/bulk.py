@@ -88,17 +88,19 @@ def insert_rows(
     unknown = [n for n in names if n not in table.c]
     if unknown:
         raise ValueError(f"{table.name} has no column(s) {unknown}")
-    processors = [
-        _processor(table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names
+    # only the columns whose type converts values (JSON, timestamps) pay a call a row
+    converted = [
+        (i, process)
+        for i, n in enumerate(names)
+        if (process := _processor(table.c[n].type.dialect_impl(dialect).bind_processor(dialect)))
     ]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    params = [
-        tuple(
-            value if p is None else p(value)
-            for p, value in zip(processors, _values(row, names), strict=True)
-        )
-        for row in rows
-    ]
+    params = []
+    for row in rows:
+        values = _values(row, names)
+        for i, process in converted:
+            values[i] = process(values[i])
+        params.append(tuple(values))
     session.connection().exec_driver_sql(sql, params)
 
 
