@@ -73,6 +73,7 @@ from kinlink.matching.sweep.write import (
     write_clusters,
 )
 from kinlink.store import Store
+from kinlink.store.bulk import bulk_cache
 from kinlink.store.schema import StoredRecord, utcnow
 from kinlink.store.sweep_schema import SweepRun
 
@@ -397,16 +398,17 @@ def _run(
             .values(status="committing", report={"phase": "commit"})
         )
         now = utcnow()
-        written = write_candidates(
-            session,
-            scored,
-            swept=None if full else new["pk"].tolist(),
-            record_type=record_type,
-            agency=agency,
-            consent=consent,
-            model_fingerprint=model.fingerprint,
-            now=now,
-        )
+        with bulk_cache(session):
+            written = write_candidates(
+                session,
+                scored,
+                swept=None if full else new["pk"].tolist(),
+                record_type=record_type,
+                agency=agency,
+                consent=consent,
+                model_fingerprint=model.fingerprint,
+                now=now,
+            )
         lap("write_pairs")
         inputs = cluster_input(session, options.threshold)
         groups, stats = build_clusters(

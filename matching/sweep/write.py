@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kinlink.matching.sweep.clusters import Assignment, Pair
-from kinlink.store.bulk import bulk_cache, insert_rows, plain_json
+from kinlink.store.bulk import insert_rows, plain_json
 from kinlink.store.decisions import latest_decisions, reopened
 from kinlink.store.review_schema import CandidatePair, Decision
 from kinlink.store.schema import StoredRecord
@@ -155,32 +155,6 @@ def write_candidates(
     as in :func:`kinlink.store.decisions.shareable`). ``fast``: new pairs through
     :func:`kinlink.store.bulk.insert_rows`' direct SQLite path (default: on SQLite).
     """
-    with bulk_cache(session):
-        return _write_candidates(
-            session,
-            scored,
-            swept=swept,
-            record_type=record_type,
-            agency=agency,
-            consent=consent,
-            model_fingerprint=model_fingerprint,
-            now=now,
-            fast=fast,
-        )
-
-
-def _write_candidates(
-    session: Session,
-    scored: pd.DataFrame,
-    *,
-    swept: Sequence[int] | None,
-    record_type: dict[int, str],
-    agency: dict[int, str],
-    consent: dict[int, bool],
-    model_fingerprint: str | None,
-    now: dt.datetime,
-    fast: bool | None,
-) -> CandidateWrite:
     result = CandidateWrite()
     existing = _existing(session, swept)
     found: dict[Pair, tuple[int, int, float, float, list[dict[str, Any]]]] = {}

@@ -54,11 +54,10 @@ def _assert_equal(batch: Scores, where: np.ndarray, one: Scores, label: str) -> 
     assert np.array_equal(batch.match_probability[where], one.match_probability), label
 
 
-def test_sample_candidates_in_one_batch(index: MatchIndex) -> None:
-    """60 sample records against their candidates and unrelated records, shuffled."""
-    scorer = index._in_process
-    assert scorer is not None
-    rng = np.random.default_rng(11)
+def sample_pairs(index: MatchIndex, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """60 sample records against their candidates and 40 unrelated records each,
+    shuffled: (left rows, right rows)."""
+    rng = np.random.default_rng(seed)
     left, right = [], []
     for q in rng.choice(len(index.prepared), 60, replace=False).tolist():
         keys = {"block_keys": index.prepared["block_keys"].iloc[q]}
@@ -69,7 +68,14 @@ def test_sample_candidates_in_one_batch(index: MatchIndex) -> None:
         left.append(np.full(len(rows), q))
         right.append(rows)
     order = rng.permutation(sum(len(r) for r in right))
-    lefts, rights = np.concatenate(left)[order], np.concatenate(right)[order]
+    return np.concatenate(left)[order], np.concatenate(right)[order]
+
+
+def test_sample_candidates_in_one_batch(index: MatchIndex) -> None:
+    """60 sample records against their candidates and unrelated records, shuffled."""
+    scorer = index._in_process
+    assert scorer is not None
+    lefts, rights = sample_pairs(index, 11)
     assert len(lefts) > 3_000
     _assert_batch_equals_queries(scorer, index._arrow, lefts, rights)
     # the batch reaches most levels (a guard on coverage, not a parity condition)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from kinlink.matching.inprocess import InProcessScorer, Scores, StoredColumns
 from kinlink.matching.realtime import MatchIndex
 
+from .test_pair_batch import sample_pairs
 from .test_realtime_parity import SAMPLE, _edge_rows, _prepared_rows, _random_model
 
 
@@ -61,26 +62,10 @@ def _assert_pruned_agrees(
     return pruned
 
 
-def _sample_pairs(index: MatchIndex, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates of 60 sample records plus random others, shuffled."""
-    rng = np.random.default_rng(seed)
-    left, right = [], []
-    for q in rng.choice(len(index.prepared), 60, replace=False).tolist():
-        keys = {"block_keys": index.prepared["block_keys"].iloc[q]}
-        record = index._arrow.slice(q, 1).to_pylist()[0]
-        rows = np.concatenate(
-            [index.candidate_rows({**record, **keys}), rng.choice(len(index.prepared), 40)]
-        )
-        left.append(np.full(len(rows), q))
-        right.append(rows)
-    order = rng.permutation(sum(len(r) for r in right))
-    return np.concatenate(left)[order], np.concatenate(right)[order]
-
-
 @pytest.mark.parametrize("quantile", [0.0, 0.5, 0.9, 0.99, 1.0])
 def test_sample_pairs_pruned_at_quantiles(index: MatchIndex, quantile: float) -> None:
     scorer = _scorer(index)
-    left, right = _sample_pairs(index, 3)
+    left, right = sample_pairs(index, 3)
     weights = scorer.score_pairs(left, right).match_weight
     floor = float(np.quantile(weights, quantile))
     pruned = _assert_pruned_agrees(scorer, left, right, floor)
@@ -92,7 +77,7 @@ def test_sample_pairs_pruned_at_quantiles(index: MatchIndex, quantile: float) ->
 
 def test_floor_beyond_every_ceiling_drops_everything(index: MatchIndex) -> None:
     scorer = _scorer(index)
-    left, right = _sample_pairs(index, 5)
+    left, right = sample_pairs(index, 5)
     best = scorer.prior_weight + sum(scorer.ceilings.values())
     pruned = scorer.score_pairs(left, right, floor=best + 1.0)
     assert len(pruned.match_weight) == 0
@@ -102,14 +87,14 @@ def test_floor_beyond_every_ceiling_drops_everything(index: MatchIndex) -> None:
 
 def test_lowest_floor_keeps_everything(index: MatchIndex) -> None:
     scorer = _scorer(index)
-    left, right = _sample_pairs(index, 6)
+    left, right = sample_pairs(index, 6)
     pruned = _assert_pruned_agrees(scorer, left, right, -np.inf)
     assert len(pruned.match_weight) == len(left)
 
 
 def test_ceilings_bound_every_contribution(index: MatchIndex) -> None:
     scorer = _scorer(index)
-    left, right = _sample_pairs(index, 8)
+    left, right = sample_pairs(index, 8)
     full = scorer.score_pairs(left, right)
     per_pair = scorer._pair_ceilings(left, right)
     for name, weight in full.mw.items():
@@ -155,7 +140,7 @@ def test_any_order_keeps_the_same_pairs(index: MatchIndex, seed: int) -> None:
     """The order the comparisons are evaluated in (learnt from earlier calls) decides
     only when hopeless pairs are dropped: any order keeps every pair reaching the floor."""
     scorer = _scorer(index)
-    left, right = _sample_pairs(index, 9)
+    left, right = sample_pairs(index, 9)
     floor = float(np.quantile(scorer.score_pairs(left, right).match_weight, 0.9))
     learnt = scorer._order._order
     rng = np.random.default_rng(seed)
