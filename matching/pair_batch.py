@@ -94,9 +94,9 @@ class DistinctLists:
         keep = flat >= 0
         keys = rows[keep] * width + flat[keep]
         # Already in row order with a few codes per row out of order: the stable sort
-        # (timsort, which merges the sorted runs) took 0.02 s where the default
-        # introsort took 0.19 s on a million records' names (np.unique's hashing
-        # was slower still).
+        # (timsort, which merges the sorted runs) is much quicker here than the
+        # default introsort (the 1M store's lists: 5.6 -> 3.5 s, bench_pair_scoring.py;
+        # np.unique's hashing was slower still).
         keys.sort(kind="stable")
         first = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
@@ -321,10 +321,10 @@ class PairBatch(MemoisedView):
 
 def distinct_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(values, return_inverse=True)`` without the sort: pandas' hash-based
-    factorize is linear where ``np.unique`` argsorts (their argsorts were a tenth of a
-    sweep task's time, benchmarks/bench_pair_scoring.py). The distinct values come in
-    first-seen order, which no caller depends on: each maps its results back through
-    the inverse."""
+    factorize is linear where ``np.unique`` argsorts (the sweep's task function on 11.7M
+    pairs: 73.3 -> 62.2 s, benchmarks/bench_pair_scoring.py, docs/benchmarks.md). The
+    distinct values come in first-seen order, which no caller depends on: each maps its
+    results back through the inverse."""
     import pandas as pd
 
     inverse, distinct = pd.factorize(values, sort=False, use_na_sentinel=False)
