@@ -191,7 +191,7 @@ class KeyIndex:
 # -- on disk ---------------------------------------------------------------------------
 
 
-def _stamp(source: Path, n_rows: int) -> dict[str, object]:
+def file_stamp(source: Path, n_rows: int) -> dict[str, object]:
     """What ties a saved run to the file it was built from: a run is reused only while
     that file is the very one (rewritten files get a new inode or mtime)."""
     stat = source.stat()
@@ -228,7 +228,7 @@ def save_run(run: KeyRun, source: Path, n_rows: int) -> None:
         np.save(tmp, array)
         os.replace(tmp, path)
     tmp = stamp_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({**_stamp(source, n_rows), "keys": len(run)}))
+    tmp.write_text(json.dumps({**file_stamp(source, n_rows), "keys": len(run)}))
     os.replace(tmp, stamp_path)
 
 
@@ -239,7 +239,7 @@ def load_run(source: Path, n_rows: int) -> KeyRun | None:
     try:
         stamp = json.loads(stamp_path.read_text())
         keys = stamp.pop("keys")
-        if stamp != _stamp(source, n_rows):
+        if stamp != file_stamp(source, n_rows):
             return None
         hashes = np.load(hashes_path, mmap_mode="r")
         rows = np.load(rows_path, mmap_mode="r")

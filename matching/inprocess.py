@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kinlink.matching.encoded import NULL_CODE, EncodedColumns, encode_table
 from kinlink.matching.pair_batch import (
     DistinctLists,
     MemoisedView,
@@ -43,7 +44,7 @@ from kinlink.matching.pair_batch import (
 
 #: Code of a missing value (SQL NULL); a query value absent from the stored
 #: vocabulary gets ``_UNKNOWN``, which equals nothing stored.
-_NULL, _UNKNOWN = -1, -2
+_NULL, _UNKNOWN = NULL_CODE, -2
 
 
 class StoredColumns:
@@ -56,63 +57,39 @@ class StoredColumns:
     (edit distances, dates), looked up once per distinct value.
     """
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table | None, encoded: EncodedColumns | None = None) -> None:
+        """Encode ``table``, or adopt ``encoded`` (its rows; ``table`` may then be
+        None: the scorer needs only the codes)."""
+        if encoded is None:
+            if table is None:
+                raise ValueError("StoredColumns needs a table or its encoding")
+            encoded = encode_table(table)
         self.table = table
-        self.n = table.num_rows
-        self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._scalars: dict[str, np.ndarray] = {}
-        self._numbers: dict[str, np.ndarray] = {}
-        # Every string of every column is encoded in one dictionary pass (one hash
-        # table for the whole store: encoding column by column against a vocabulary
-        # rebuilt the vocabulary's hash table each time: 5.2-5.5 s against 0.8-1.4 s for
-        # 201,000 records, benchmarks/bench_pair_scoring.py).
-        names, pieces = [], []
-        for name in table.column_names:
-            kind = table.schema.field(name).type
-            column = table.column(name)
-            if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-                names.append(name)
-                pieces.append(pc.list_flatten(column))
-            elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                names.append(name)
-                pieces.append(column)
-        chunks = [c for p in pieces for c in p.cast(pa.large_string()).chunks]
-        everything = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.large_string())
-        encoded = pc.dictionary_encode(everything)
-        del everything
-        codes = pc.fill_null(encoded.indices, _NULL).to_numpy(zero_copy_only=False)
+        self.n = encoded.n
+        self._lists = encoded.lists
+        self._scalars = encoded.scalars
+        self._numbers = encoded.numbers
+        self._dictionary = encoded.dictionary  # the strings, for Arrow lookups
         self.strings: list[str] = encoded.dictionary.to_pylist()
-        self._dictionary = encoded.dictionary  # the same strings, for Arrow lookups
         self._codes: dict[str, int] | None = None  # built when a query value is looked up
-        del encoded
-        encoded_columns, start = {}, 0
-        for name, piece in zip(names, pieces, strict=True):
-            encoded_columns[name] = codes[start : start + len(piece)].astype(np.int64)
-            start += len(piece)
-        del codes
-        for name in table.column_names:
-            kind = table.schema.field(name).type
-            column = table.column(name)
-            if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-                lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy()
-                offsets = np.zeros(self.n + 1, dtype=np.int64)
-                np.cumsum(lengths, out=offsets[1:])
-                self._lists[name] = (offsets, encoded_columns.pop(name))
-            elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                self._scalars[name] = encoded_columns.pop(name)
-            elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
-                self._numbers[name] = (
-                    pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-                )
-            elif pa.types.is_null(kind):
-                # A column no stored record fills (e.g. sex in FEBRL): NULL whichever
-                # way a predicate reads it.
-                self._lists[name] = (np.zeros(self.n + 1, dtype=np.int64), np.empty(0, np.int64))
-                self._scalars[name] = np.full(self.n, _NULL, dtype=np.int64)
-                self._numbers[name] = np.full(self.n, np.nan)
         # The first element of each list (SQL ``arr[1]``): NULL when empty.
         self._firsts: dict[str, np.ndarray] = {}
-        self._distinct: dict[str, DistinctLists] = {}
+        self._distinct: dict[str, DistinctLists] = dict(encoded.distinct)
+
+    @classmethod
+    def from_encoded(cls, encoded: EncodedColumns) -> StoredColumns:
+        """Columns encoded before (the sweep keeps them with its prepared cache)."""
+        return cls(None, encoded)
+
+    def term_frequencies(self, column: str) -> np.ndarray:
+        """Splink's term frequency of each code of a string column (count / non-NULL
+        count; 0 for codes the column never holds), indexed by code: from the codes,
+        so an encoding needs no table. The floats are Splink's: an exact integer
+        count over an exact float total."""
+        codes = self.scalar_column(column)
+        known = codes[codes >= 0]
+        counts = np.bincount(known, minlength=len(self.strings))
+        return counts / float(len(known)) if len(known) else counts.astype(float)
 
     def code(self, value: Any) -> int:
         """A query value's code: ``_NULL`` for None, ``_UNKNOWN`` if never stored."""
@@ -502,13 +479,31 @@ class InProcessScorer:
         self._order = _PruningOrder(self.comparisons)
         self.stored = stored
         tf_columns = {lv.tf_column for c in comparisons for lv in c.levels if lv.tf_column}
+        self._tf: dict[str, Mapping[str, float]] | None = None
+        self._tf_by_code: dict[str, np.ndarray] = {}
         if tf_tables is None:
-            tf_tables = {c: term_frequencies(stored.table.column(c)) for c in sorted(tf_columns)}
-        self.tf: dict[str, Mapping[str, float]] = {c: tf_tables[c] for c in sorted(tf_columns)}
-        # Each stored row's frequency (NaN: NULL, or a value the tables do not hold).
-        self._tf_stored = {
-            column: _stored_frequencies(stored, column, table) for column, table in self.tf.items()
-        }
+            # the stored rows' own frequencies, counted on their codes
+            self._tf_by_code = {c: stored.term_frequencies(c) for c in sorted(tf_columns)}
+            self._tf_stored = {
+                c: _by_row(stored.scalar_column(c), f) for c, f in self._tf_by_code.items()
+            }
+        else:
+            self._tf = {c: tf_tables[c] for c in sorted(tf_columns)}
+            # Each stored row's frequency (NaN: NULL, or a value the tables do not hold).
+            self._tf_stored = {
+                c: _stored_frequencies(stored, c, table) for c, table in self._tf.items()
+            }
+
+    @property
+    def tf(self) -> dict[str, Mapping[str, float]]:
+        """Term-frequency tables (column -> value -> frequency), what a query's own
+        values are looked up in; built on first use (the sweep never needs them)."""
+        if self._tf is None:
+            self._tf = {
+                c: {self.stored.strings[i]: float(f[i]) for i in np.flatnonzero(f > 0).tolist()}
+                for c, f in self._tf_by_code.items()
+            }
+        return self._tf
 
     def score(self, left: Mapping[str, Any], rows: np.ndarray) -> Scores:
         """Gammas, weights and probabilities of ``left`` against stored ``rows``."""
@@ -702,8 +697,13 @@ class InProcessScorer:
             return level.match_weight
         # adjustment = w * (log2 u - log2 g), g = greatest(tf_l, tf_r, min_u) in
         # [lowest, 1], or 0 when both sides are NULL: largest at one end or the other
-        frequencies = self.tf[level.tf_column].values()
-        lowest = max(min(frequencies, default=1.0), level.tf_min_u)
+        by_code = self._tf_by_code.get(level.tf_column)
+        if by_code is not None:
+            present = by_code[by_code > 0]
+            smallest = float(present.min()) if len(present) else 1.0
+        else:
+            smallest = min(self.tf[level.tf_column].values(), default=1.0)
+        lowest = max(smallest, level.tf_min_u)
         ends = [0.0, level.tf_weight * level.tf_log2_u]
         if lowest > 0:
             ends.append(level.tf_weight * (level.tf_log2_u - math.log2(lowest)))
@@ -751,6 +751,14 @@ _REBUILD_SHARE = 0.7
 _BOUND_MARGIN = 1e-6
 
 
+def _by_row(codes: np.ndarray, by_code: np.ndarray) -> np.ndarray:
+    """Each row's frequency from its code (NaN: NULL)."""
+    out = np.full(len(codes), np.nan)
+    known = codes >= 0
+    out[known] = by_code[codes[known]]
+    return out
+
+
 def _stored_frequencies(
     stored: StoredColumns, column: str, table: Mapping[str, float]
 ) -> np.ndarray:
@@ -783,17 +791,6 @@ def _tf_adjustment(level: _Level, tf_l: np.ndarray, tf_r: np.ndarray) -> np.ndar
         logs = np.array([math.log2(v) for v in distinct.tolist()])
         out[known] = level.tf_weight * (level.tf_log2_u - logs[inverse.reshape(-1)])
     return out
-
-
-def term_frequencies(column: pa.ChunkedArray) -> dict[str, float]:
-    """Splink's term-frequency table of a column: count / non-NULL count, per value."""
-    counts = pc.value_counts(column.drop_null()) if len(column) else None
-    if counts is None or len(counts) == 0:
-        return {}
-    total = float(len(column) - column.null_count)
-    values = counts.field("values").to_pylist()
-    n = counts.field("counts").to_pylist()
-    return {v: float(c) / total for v, c in zip(values, n, strict=True)}
 
 
 def _probability(weight: np.ndarray) -> np.ndarray:

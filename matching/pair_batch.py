@@ -107,6 +107,13 @@ class DistinctLists:
         self.offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys // width, minlength=n), out=self.offsets[1:])
 
+    @classmethod
+    def from_parts(cls, offsets: np.ndarray, codes: np.ndarray, clean: bool) -> DistinctLists:
+        """Lists built before (kept on disk by :mod:`kinlink.matching.encoded`)."""
+        out = cls.__new__(cls)
+        out.offsets, out.codes, out.clean = offsets, codes, clean
+        return out
+
 
 class PairBatch(MemoisedView):
     """Pairs of stored rows (``left_rows[i]``, ``right_rows[i]``): the predicates' view.

@@ -49,11 +49,12 @@ import pyarrow.compute as pc
 from kinlink.blocking.key_index import KeyIndex, hash_keys
 from kinlink.blocking.new_pairs import NewPairs, RowFacts
 from kinlink.ingest.load import cyclic_gc_paused
+from kinlink.matching.encoded import EncodedColumns, encoded_names
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
 from kinlink.matching.inprocess import InProcessScorer, StoredColumns
 from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
-from kinlink.matching.pair_batch import PAIRS_PER_SCORE
+from kinlink.matching.pair_batch import PAIRS_PER_SCORE, DistinctLists
 from kinlink.matching.prepare import TokenFrequencies
 from kinlink.matching.workers import ForkedPool, default_workers
 from kinlink.store.bulk import JsonText
@@ -98,18 +99,27 @@ def store_frequencies(engine: Engine, table: pa.Table) -> TokenFrequencies:
     )
 
 
-def rare_lists(frequencies: TokenFrequencies, lists: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+def common_tokens(frequencies: TokenFrequencies) -> pa.Array:
+    """The tokens ``frequencies.rare`` leaves out."""
+    return pa.array(
+        [t for t, n in frequencies.counts.items() if n >= frequencies.threshold],
+        type=pa.string(),
+    )
+
+
+def rare_lists(
+    frequencies: TokenFrequencies | pa.Array, lists: pa.ChunkedArray | pa.Array
+) -> pa.ChunkedArray:
     """``frequencies.rare`` of every list of an Arrow list column (a null list gives
-    ``[]``).
+    ``[]``); ``frequencies`` may be the common tokens themselves (:func:`common_tokens`).
 
     Columnar because the sweep needs it for every stored record each run: a Python
     loop over a million records' token lists cost seconds; this filters the flat
     tokens against the few common ones instead.
     """
-    common = pa.array(
-        [t for t, n in frequencies.counts.items() if n >= frequencies.threshold],
-        type=pa.string(),
-    )
+    common = (
+        frequencies if isinstance(frequencies, pa.Array) else common_tokens(frequencies)
+    ).cast(pa.string())
     chunks = lists.chunks if isinstance(lists, pa.ChunkedArray) else [lists]
     out = [_drop_tokens(chunk, common) for chunk in chunks]
     return pa.chunked_array(out, type=pa.list_(pa.string()))
@@ -127,8 +137,9 @@ def _drop_tokens(lists: pa.Array, common: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), kept.cast(pa.string()))
 
 
-def model_columns(table: pa.Table, frequencies: TokenFrequencies) -> pa.Table:
-    """The store's model-input columns as Arrow, with ``name_rare`` from ``frequencies``."""
+def model_columns(table: pa.Table, frequencies: TokenFrequencies | pa.Array) -> pa.Table:
+    """The store's model-input columns as Arrow, with ``name_rare`` from ``frequencies``
+    (or from the common tokens, :func:`rare_lists`)."""
     rare = rare_lists(frequencies, table.column("name_all"))
     drop = [c for c in (*MODEL_INPUT_EXCLUDE, "name_rare") if c in table.column_names]
     out = table.drop(drop).append_column("name_rare", rare)
@@ -138,6 +149,55 @@ def model_columns(table: pa.Table, frequencies: TokenFrequencies) -> pa.Table:
         return out.combine_chunks()
     except (pa.ArrowInvalid, pa.ArrowCapacityError):  # a column over 2 GB: stay chunked
         return out
+
+
+def with_rare_names(encoded: EncodedColumns) -> tuple[EncodedColumns, pa.Array]:
+    """``encoded`` with ``name_rare`` added from its own ``name_all`` codes, and the
+    common tokens (what :func:`store_frequencies` and :func:`rare_lists` give, from
+    the codes: a token's count is the number of rows whose distinct ``name_all``
+    codes hold it)."""
+    encoded.build_distinct()
+    names = encoded.distinct["name_all"]
+    counts = np.bincount(names.codes, minlength=len(encoded.dictionary))
+    threshold = TokenFrequencies(Counter(), encoded.n).threshold
+    common = counts >= threshold
+    offsets, flat = encoded.lists["name_all"]
+    row_of = np.repeat(np.arange(encoded.n), np.diff(offsets))
+    # DuckDB counts a NULL element as a token too: common when enough rows hold one
+    nulls = flat < 0
+    null_common = int(np.count_nonzero(np.bincount(row_of[nulls], minlength=encoded.n))) >= (
+        threshold
+    )
+    # (the extra last slot stands for NULL, so an empty vocabulary indexes too)
+    keep = np.where(nulls, not null_common, ~np.append(common, True)[np.where(nulls, -1, flat)])
+    lengths = np.bincount(row_of[keep], minlength=encoded.n)
+    rare_offsets = np.zeros(encoded.n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=rare_offsets[1:])
+    out = EncodedColumns(
+        encoded.n,
+        encoded.dictionary,
+        {**encoded.lists, "name_rare": (rare_offsets, flat[keep])},
+        encoded.scalars,
+        encoded.numbers,
+        dict(encoded.distinct),
+    )
+    if names.clean:  # sorted, distinct, no NULL: the rare ones are the same, filtered
+        kept = ~common[names.codes]
+        per_row = np.bincount(
+            np.repeat(np.arange(encoded.n), np.diff(names.offsets))[kept], minlength=encoded.n
+        )
+        distinct_offsets = np.zeros(encoded.n + 1, dtype=np.int64)
+        np.cumsum(per_row, out=distinct_offsets[1:])
+        out.distinct["name_rare"] = DistinctLists.from_parts(
+            distinct_offsets, names.codes[kept], True
+        )
+    else:
+        out.distinct.pop("name_rare", None)
+        out.build_distinct()
+    common_strings = encoded.dictionary.take(pa.array(np.flatnonzero(common)))
+    if null_common:
+        common_strings = pa.concat_arrays([common_strings, pa.nulls(1, type=common_strings.type)])
+    return out, common_strings
 
 
 @dataclass
@@ -281,13 +341,16 @@ def score_new_in_process(
     workers: int | None = None,
     progress: bool = False,
     key_index: KeyIndex | None = None,
+    encoded: EncodedColumns | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``scoring.SCORED_COLUMNS``) of the new records against the store,
     and the number of candidate pairs: what :func:`~.scoring.score_new` returns.
 
     ``table`` is the store's prepared rows as Arrow (:func:`~.scoring.prepare_store_table`,
     ``record_id`` = the store's key as text), ``key_index`` the index of their blocking
-    keys (built here from ``table`` when not given: the cost the prepared cache saves).
+    keys (built here from ``table`` when not given: the cost the prepared cache saves),
+    ``encoded`` their codes without ``name_rare`` (encoded here when not given: the
+    cost the encodings kept with the cache save).
     """
     global _JOB
     columns = ["left_pk", "right_pk", "match_probability", "match_weight", "explanation"]
@@ -304,10 +367,20 @@ def score_new_in_process(
         RowFacts.of(table, new_rows),
         max_block_size,
     )
-    frequencies = store_frequencies(engine, table)
-    inputs = model_columns(table, frequencies)
+    if encoded is not None and (
+        encoded.n != table.num_rows
+        or encoded.columns != encoded_names(table.schema) - {*MODEL_INPUT_EXCLUDE, "name_rare"}
+    ):
+        logger.warning("the given encoding is not of this table's rows: encoding again")
+        encoded = None
+    if encoded is not None:
+        encoded, common = with_rare_names(encoded)
+        inputs = model_columns(table, common)
+        stored = StoredColumns.from_encoded(encoded)
+    else:
+        inputs = model_columns(table, store_frequencies(engine, table))
+        stored = StoredColumns(inputs)
     explainer = Explainer(model.splink_settings)
-    stored = StoredColumns(inputs)
     stored.build_distinct_lists()  # before the workers fork: they share them
     _JOB = _Job(
         inputs=inputs,

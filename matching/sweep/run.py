@@ -334,11 +334,12 @@ def _run(
         isinstance(model_source, KinlinkModel) or Path(model_source).exists()
     )
     store_table = prepare_store_table(
-        snapshot, _fetcher(store), cache, progress=options.progress, keys=not lean
+        snapshot, _fetcher(store), cache, progress=options.progress, keys=not lean, encode=lean
     )
     table, n_prepared = store_table.table, store_table.n_prepared
     prepared: pd.DataFrame | pa.Table = table if lean else prepared_frame(table)
     key_index = store_table.keys if lean else None
+    encoded = store_table.encoded
     del table, store_table
     lap("prepare")
     model, trained = resolve_model(model_source, prepared, snapshot["content_hash"])
@@ -368,8 +369,9 @@ def _run(
         progress=options.progress,
         workers=options.workers,
         key_index=key_index,
+        encoded=encoded,
     )
-    del key_index
+    del key_index, encoded
     agency = dict(zip(snapshot["pk"].tolist(), snapshot["agency"].tolist(), strict=True))
     record_type = dict(zip(snapshot["pk"].tolist(), snapshot["record_type"].tolist(), strict=True))
     n_scored = len(scored)

@@ -37,12 +37,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kinlink.blocking.candidates import CONSENT_CONDITION
-from kinlink.blocking.key_index import KeyIndex, KeyRun, hash_keys, load_run, merge_runs, save_run
+from kinlink.blocking.key_index import (
+    KeyIndex,
+    KeyRun,
+    file_stamp,
+    hash_keys,
+    load_run,
+    merge_runs,
+    save_run,
+)
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.ingest import RECORD_COLUMNS, text_row
+from kinlink.matching.encoded import (
+    EncodedColumns,
+    encode_table,
+    load_encoded,
+    merge_encoded,
+    save_encoded,
+)
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Explainer
-from kinlink.matching.model import KinlinkModel
+from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
 from kinlink.matching.predict import Session
 from kinlink.matching.prepare import PREPARED_COLUMNS, TokenFrequencies, prepare_records
 
@@ -59,6 +74,20 @@ PREPARE_CHUNK = 100_000
 ROW_GROUP_SIZE = 100_000
 #: Source files whose change invalidates cached prepared rows.
 _PREPARE_CODE = ("matching/prepare.py", "blocking/rules.py", "phonetics")
+#: Prepared columns the scorer does not read as codes (``name_rare`` is derived).
+_NOT_ENCODED = ("content_hash", *MODEL_INPUT_EXCLUDE, "name_rare")
+
+
+def encodable(table: pa.Table) -> pa.Table:
+    """The columns of prepared rows that in-process scoring encodes."""
+    return table.drop([c for c in _NOT_ENCODED if c in table.column_names])
+
+
+def encode_rows(table: pa.Table) -> EncodedColumns:
+    """Prepared rows encoded for in-process scoring, distinct lists included."""
+    encoded = encode_table(encodable(table))
+    encoded.build_distinct()
+    return encoded
 
 
 def engine_frame(rows: Iterable[tuple[int, dict[str, Any]]]) -> pd.DataFrame:
@@ -195,6 +224,19 @@ class PreparedCache:
         self.deltas += 1
         return path
 
+    def encodings(self, loaded: pa.Table) -> list[EncodedColumns]:
+        """The encoding (:mod:`kinlink.matching.encoded`) of each file of the last
+        :meth:`load` (``loaded``, what it returned); built and saved where missing."""
+        out, offset = [], 0
+        for path, n_rows in self.files:
+            encoded = load_encoded(path, file_stamp(path, n_rows))
+            if encoded is None:
+                encoded = encode_rows(loaded.slice(offset, n_rows))
+                save_encoded(encoded, path, file_stamp(path, n_rows))
+            out.append(encoded)
+            offset += n_rows
+        return out
+
     def key_runs(self, loaded: pa.Table) -> list[KeyRun]:
         """The key run of each file of the last :meth:`load` (``loaded``, what it
         returned), rows numbered within the file; built and saved where missing."""
@@ -229,6 +271,9 @@ class PreparedStore:
     n_prepared: int
     #: the index of their blocking keys, rows numbered in ``table``
     keys: KeyIndex
+    #: their encoding for in-process scoring (``encode=True`` with a cache), rows as
+    #: in ``table``, ``name_rare`` left out
+    encoded: EncodedColumns | None = None
 
 
 def prepare_store_table(
@@ -238,6 +283,7 @@ def prepare_store_table(
     *,
     progress: bool = False,
     keys: bool = True,
+    encode: bool = False,
 ) -> PreparedStore:
     """The prepared rows of every stored record as Arrow (without ``name_rare``), how
     many were prepared now, and their key index; :func:`prepared_frame` turns the rows
@@ -252,12 +298,17 @@ def prepare_store_table(
     ``keys=False``: the table may come without ``block_keys`` (when the cache's key
     runs make them unnecessary; the key index has them), for callers that take blocking
     keys from the index only (:meth:`KeyIndex.keys_of`).
+
+    ``encode=True`` (with a cache): also the rows' encoding for in-process scoring,
+    merged from the encodings kept beside the cache's files and the new rows' own
+    (:mod:`kinlink.matching.encoded`) rather than built from every row again.
     """
     wanted = pd.DataFrame(
         {"record_id": snapshot["pk"].astype(str), "content_hash": snapshot["content_hash"]}
     )
     cached = cache.load(keys=keys) if cache is not None else None
     runs: list[KeyRun] = []
+    encodings: list[tuple[EncodedColumns, np.ndarray | None]] = []
     stale = 0
     mask = None
     if cached is not None:
@@ -282,6 +333,17 @@ def prepare_store_table(
             runs = [
                 run.shifted(int(offset))
                 for run, offset in zip(cache.key_runs(cached), offsets, strict=False)
+            ]
+        # (a run that compacts the cache encodes the whole table once it is rewritten)
+        compacting = cache.deltas >= cache.MAX_DELTAS or stale > cache.COMPACT_STALE * max(
+            len(wanted), 1
+        )
+        if encode and not compacting:
+            encodings = [
+                (encoded, mask[lo:hi] if stale else None)
+                for encoded, lo, hi in zip(
+                    cache.encodings(cached), offsets[:-1], offsets[1:], strict=True
+                )
             ]
         if stale:  # filtering copies the table: a gigabyte or more at 1M
             cached = cached.filter(pa.array(mask))
@@ -333,18 +395,37 @@ def prepare_store_table(
         runs.append(fresh_run.shifted(n_cached))
     if fresh is not None and cache is not None and not compact:
         assert fresh_run is not None
-        save_run(fresh_run, cache.add(fresh), fresh.num_rows)
+        delta = cache.add(fresh)
+        save_run(fresh_run, delta, fresh.num_rows)
+        if encode:
+            fresh_encoded = encode_rows(fresh)
+            save_encoded(fresh_encoded, delta, file_stamp(delta, fresh.num_rows))
+            encodings.append((fresh_encoded, None))
     parts = [t for t in (cached, fresh) if t is not None]
     if keyless:
         parts = [t.drop(["block_keys"]) if "block_keys" in t.column_names else t for t in parts]
     table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    encoded = None
     if cache is not None and compact:
         cache.save(table)
         save_run(merge_runs(runs), cache.path, table.num_rows)
         del runs
         # memory-mapped from the file rather than held
         runs = [load_run(cache.path, table.num_rows) or hash_keys(table)]
-    return PreparedStore(table.drop(["content_hash"]), len(missing), KeyIndex(runs, table.num_rows))
+        if encode:
+            encoded = encode_rows(table)
+            save_encoded(encoded, cache.path, file_stamp(cache.path, table.num_rows))
+    elif encodings:
+        try:
+            encoded = merge_encoded(encodings)
+        except ValueError as error:  # the scorer encodes the table itself
+            logger.warning("not using the cached encodings: %s", error)
+    return PreparedStore(
+        table.drop(["content_hash"]),
+        len(missing),
+        KeyIndex(runs, table.num_rows),
+        encoded,
+    )
 
 
 def prepared_frame(table: pa.Table, frequencies: TokenFrequencies | None = None) -> pd.DataFrame:
@@ -435,6 +516,7 @@ def score_new(
     progress: bool = False,
     workers: int | None = None,
     key_index: KeyIndex | None = None,
+    encoded: EncodedColumns | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``SCORED_COLUMNS``) of the new records against all, and the pair count.
 
@@ -450,7 +532,8 @@ def score_new(
     (:mod:`kinlink.matching.sweep.inprocess_scoring`, ``workers`` processes) instead of
     by Splink's SQL over the whole store, with the same results; ``key_index`` (from
     :func:`prepare_store_table`) gives it the candidates without re-deriving every
-    stored record's keys (built from ``prepared`` when not given).
+    stored record's keys (built from ``prepared`` when not given), and ``encoded``
+    (also from there) the rows' codes without encoding them again.
     """
     if len(new_ids) == 0 or len(prepared) == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
@@ -472,6 +555,7 @@ def score_new(
             workers=workers,
             progress=progress,
             key_index=key_index,
+            encoded=encoded,
         )
     new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
     counted: list[int] = []

@@ -17,8 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from kinlink.blocking.key_index import load_run, run_paths
-from kinlink.matching.sweep.scoring import PreparedCache, prepare_store_table
+from kinlink.matching.sweep.scoring import PreparedCache, encodable, prepare_store_table
 
+from ..matching.test_encoded import assert_encodes
 from .conftest import sample_frame
 
 
@@ -82,8 +83,16 @@ def _check(snapshot, frame, cache) -> tuple[pd.DataFrame, int]:
     """The cached run's table and key index equal an uncached run's; returns the table
     and the prepared count."""
     fetch = Fetcher(frame)
-    got = prepare_store_table(snapshot, fetch, cache, keys=KEYS["read"])
+    # the in-process sweep's way (key runs only) also takes the rows' encoding
+    encode = not KEYS["read"]
+    got = prepare_store_table(snapshot, fetch, cache, keys=KEYS["read"], encode=encode)
     expected = prepare_store_table(snapshot, Fetcher(frame), None)
+    if encode and cache is not None:
+        # merged from the files' encodings (or encoded after a rewrite): the rows' own
+        assert got.encoded is not None
+        assert_encodes(got.encoded, encodable(got.table))
+    else:
+        assert got.encoded is None
     if KEYS["read"]:
         assert "block_keys" in got.table.column_names
     elif "block_keys" not in got.table.column_names:
