@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Select, Table, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,25 @@ def insert_rows(
             values[i] = process(values[i])
         params.append(tuple(values))
     session.connection().exec_driver_sql(sql, params)
+
+
+def raw_rows(session: Session, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` as the database driver returns them: plain tuples, no
+    type processing (timestamps stay text on SQLite, JSON stays text).
+
+    Why: reading a million records' snapshot through ``session.execute(...).all()``
+    spent most of its time building Row objects and parsing each timestamp in Python
+    (the 1M sweep's snapshot phase, docs/sweep.md, session 16); a caller that turns the
+    columns into pandas parses them once, vectorised. Same SQL, the session's
+    transaction.
+    """
+    result = session.connection().execute(statement)
+    try:
+        # the DBAPI cursor itself: SQLAlchemy has bound the parameters (JSON paths
+        # included) but fetched nothing yet
+        return [tuple(row) for row in result.cursor.fetchall()]
+    finally:
+        result.close()
 
 
 def _values(row: Mapping[str, Any], names: list[str]) -> list[Any]:

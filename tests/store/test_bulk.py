@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -149,3 +150,42 @@ def test_json_text_is_stored_as_the_orm_stores_its_value(stores: tuple[Store, St
             session.execute(text("DELETE FROM candidates"))
             insert_rows(session, TABLE, text_rows, fast=fast)
         assert _stored(stores[0]) == expected
+
+
+def test_raw_rows_are_the_orms_rows_and_the_snapshot_reads_them(store: Store) -> None:
+    """``raw_rows`` returns what the ORM returns, as the driver gives it (timestamps as
+    text on SQLite), and the sweep's snapshot parses them to the same instants, on
+    SQLite and PostgreSQL; a consent of JSON false reads as refused."""
+    from kinlink.matching.sweep.run import _snapshot
+    from kinlink.store.bulk import raw_rows
+    from kinlink.store.schema import StoredRecord
+
+    result = read_records(SAMPLE)
+    for i in range(3):
+        result.records[i] = result.records[i].model_copy(update={"consent_for_tracing": False})
+    with store.session() as session:
+        load_result(session, result)
+    query = select(
+        StoredRecord.id,
+        StoredRecord.record_id,
+        StoredRecord.updated_at,
+        StoredRecord.data["consent_for_tracing"].as_string(),
+    ).order_by(StoredRecord.id)
+    with store.session() as session:
+        orm = session.execute(query).all()
+        raw = raw_rows(session, query)
+    assert len(raw) == len(orm) > 100
+    for mine, theirs in zip(raw, orm, strict=True):
+        assert mine[:2] == tuple(theirs[:2])
+        when = pd.Timestamp(theirs[2])
+        when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+        got = pd.Timestamp(mine[2])
+        got = got.tz_localize("UTC") if got.tzinfo is None else got.tz_convert("UTC")
+        assert got == when
+    snapshot = _snapshot(store).set_index("pk")
+    assert snapshot["record_id"].to_dict() == {row[0]: row[1] for row in orm}
+    refused = set(snapshot.index[~snapshot["consent"]])
+    wanted = {r.record_id for r in result.records[:3]}
+    assert {pk for pk, rid in snapshot["record_id"].items() if rid in wanted} <= refused
+    assert refused
+    assert str(snapshot["updated_at"].dtype) == "datetime64[ns, UTC]"
