@@ -38,7 +38,7 @@ from kinlink.matching.pair_batch import DistinctLists
 #: Code of a missing value (SQL NULL), as in :mod:`kinlink.matching.inprocess`.
 NULL_CODE = -1
 #: Bumped whenever the layout below changes: older files are then rebuilt.
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2
 
 
 @dataclass
@@ -57,6 +57,8 @@ class EncodedColumns:
     scalars: dict[str, np.ndarray] = field(default_factory=dict)
     numbers: dict[str, np.ndarray] = field(default_factory=dict)
     distinct: dict[str, DistinctLists] = field(default_factory=dict)
+    #: number columns that were integers (decoded back as ints)
+    integers: set[str] = field(default_factory=set)
 
     @property
     def columns(self) -> set[str]:
@@ -139,6 +141,8 @@ def encode_table(table: pa.Table) -> EncodedColumns:
         elif _is_string(kind):
             out.scalars[name] = by_name.pop(name)
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            if pa.types.is_integer(kind):
+                out.integers.add(name)
             out.numbers[name] = (
                 pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
             )
@@ -189,7 +193,7 @@ def merge_encoded(parts: Sequence[tuple[EncodedColumns, np.ndarray | None]]) -> 
         raise ValueError("nothing to merge")
     kinds = parts[0][0].kinds()
     for part, _ in parts[1:]:
-        if part.kinds() != kinds:
+        if part.kinds() != kinds or part.integers != parts[0][0].integers:
             raise ValueError("the encodings to merge do not have the same columns")
     # Keep masks as numpy booleans; a mask that keeps every row is no mask.
     masks: list[np.ndarray | None] = []
@@ -216,7 +220,7 @@ def merge_encoded(parts: Sequence[tuple[EncodedColumns, np.ndarray | None]]) -> 
             identity = np.array_equal(remap, np.arange(len(d)))
             remaps.append(None if identity else remap)
     n = sum(p.n if m is None else int(m.sum()) for (p, _), m in zip(parts, masks, strict=True))
-    out = EncodedColumns(n, dictionary)
+    out = EncodedColumns(n, dictionary, integers=set(parts[0][0].integers))
     width = len(dictionary) + 1
     first = parts[0][0]
     for name, (is_list, is_scalar, is_number) in kinds.items():
@@ -324,6 +328,7 @@ def save_encoded(encoded: EncodedColumns, source: Path, stamp: dict[str, Any]) -
         "bytes": offset,
         "arrays": entries,
         "clean": {name: d.clean for name, d in encoded.distinct.items()},
+        "integers": sorted(encoded.integers),
     }
     tmp = index_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(index))
@@ -349,7 +354,7 @@ def load_encoded(source: Path, stamp: dict[str, Any]) -> EncodedColumns | None:
         )
         with pa.memory_map(str(strings_path)) as mapped:
             dictionary = pa.ipc.open_file(mapped).read_all().column("s").combine_chunks()
-        out = EncodedColumns(int(index["n"]), dictionary)
+        out = EncodedColumns(int(index["n"]), dictionary, integers=set(index["integers"]))
         distinct: dict[str, dict[str, np.ndarray]] = {}
         lists: dict[str, dict[str, np.ndarray]] = {}
         for key, dtype, offset, length in index["arrays"]:

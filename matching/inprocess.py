@@ -75,11 +75,41 @@ class StoredColumns:
         # The first element of each list (SQL ``arr[1]``): NULL when empty.
         self._firsts: dict[str, np.ndarray] = {}
         self._distinct: dict[str, DistinctLists] = dict(encoded.distinct)
+        self._integers = set(encoded.integers)
 
     @classmethod
     def from_encoded(cls, encoded: EncodedColumns) -> StoredColumns:
         """Columns encoded before (the sweep keeps them with its prepared cache)."""
         return cls(None, encoded)
+
+    def rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        """Stored rows as dicts of their encoded columns' values, decoded from the
+        codes: what Arrow's ``to_pylist`` gives for those columns, except that a NULL
+        list reads as an empty one (prepare writes no NULL lists). For explanations,
+        without keeping the rows as Arrow too."""
+        rows = np.asarray(rows, dtype=np.int64)
+        strings = self.strings
+        out: list[dict[str, Any]] = [{} for _ in range(len(rows))]
+        for name, (offsets, flat) in self._lists.items():
+            if name in self._scalars:  # an all-NULL column
+                continue
+            starts, ends = offsets[rows].tolist(), offsets[rows + 1].tolist()
+            for row, lo, hi in zip(out, starts, ends, strict=True):
+                row[name] = [None if c < 0 else strings[c] for c in flat[lo:hi].tolist()]
+        for name, codes in self._scalars.items():
+            if name in self._numbers:  # an all-NULL column
+                for row in out:
+                    row[name] = None
+                continue
+            for row, c in zip(out, codes[rows].tolist(), strict=True):
+                row[name] = None if c < 0 else strings[c]
+        for name, values in self._numbers.items():
+            if name in self._scalars:
+                continue
+            cast = int if name in self._integers else float
+            for row, v in zip(out, values[rows].tolist(), strict=True):
+                row[name] = None if math.isnan(v) else cast(v)
+        return out
 
     def term_frequencies(self, column: str) -> np.ndarray:
         """Splink's term frequency of each code of a string column (count / non-NULL

@@ -180,6 +180,7 @@ def with_rare_names(encoded: EncodedColumns) -> tuple[EncodedColumns, pa.Array]:
         encoded.scalars,
         encoded.numbers,
         dict(encoded.distinct),
+        set(encoded.integers),
     )
     if names.clean:  # sorted, distinct, no NULL: the rare ones are the same, filtered
         kept = ~common[names.codes]
@@ -205,7 +206,8 @@ class _Job:
     """What every worker reads: the encoded store (set before forking, read
     copy-on-write) and the run's settings. Each task brings its own pairs."""
 
-    inputs: pa.Table
+    #: the rows as Arrow, for explanations (None: decoded from the scorer's codes)
+    inputs: pa.Table | None
     pairs: NewPairs
     scorer: InProcessScorer
     explainer: Explainer
@@ -231,10 +233,13 @@ _JOB: _Job | None = None
 
 
 def _take(job: _Job, rows: np.ndarray) -> dict[int, dict[str, Any]]:
-    """Stored rows as dicts, by row number: read from Arrow in one call (row by row
-    when the table stayed in many chunks, where ``take`` is slow)."""
+    """Stored rows as dicts, by row number: decoded from the scorer's codes, or read
+    from Arrow in one call (row by row when the table stayed in many chunks, where
+    ``take`` is slow)."""
     distinct = np.unique(rows)
-    if job.inputs.column(0).num_chunks <= 1:
+    if job.inputs is None:
+        taken = job.scorer.stored.rows(distinct)
+    elif job.inputs.column(0).num_chunks <= 1:
         taken = job.inputs.take(pa.array(distinct)).to_pylist()
     else:
         taken = [job.inputs.slice(int(i), 1).to_pylist()[0] for i in distinct]
@@ -373,9 +378,11 @@ def score_new_in_process(
     ):
         logger.warning("the given encoding is not of this table's rows: encoding again")
         encoded = None
+    inputs: pa.Table | None
     if encoded is not None:
-        encoded, common = with_rare_names(encoded)
-        inputs = model_columns(table, common)
+        # explanations decode their rows from the codes: no copy of the store as Arrow
+        encoded, _ = with_rare_names(encoded)
+        inputs = None
         stored = StoredColumns.from_encoded(encoded)
     else:
         inputs = model_columns(table, store_frequencies(engine, table))

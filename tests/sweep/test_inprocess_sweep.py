@@ -18,7 +18,7 @@ import pytest
 from kinlink.matching import prepare_records
 from kinlink.matching.prepare import PREPARED_COLUMNS
 from kinlink.matching.sweep import inprocess_scoring
-from kinlink.matching.sweep.scoring import prepared_frame, score_new
+from kinlink.matching.sweep.scoring import encode_rows, prepared_frame, score_new
 from kinlink.store.bulk import JsonText
 from kinlink.store.database import json_text
 
@@ -40,10 +40,15 @@ def _scored(prepared, new_ids, model, **kwargs):
     return out.sort_values(["left_pk", "right_pk"]).reset_index(drop=True), n
 
 
-@pytest.mark.parametrize(("workers", "new_every"), [(1, 40), (2, 40), (2, 1)])
+@pytest.mark.parametrize(
+    ("workers", "new_every", "encoded"),
+    [(1, 40, False), (2, 40, False), (2, 1, False), (2, 40, True), (1, 1, True)],
+)
 def test_in_process_path_scores_like_splink_on_the_whole_store(
-    store_frames, sweep_model, monkeypatch, workers, new_every
+    store_frames, sweep_model, monkeypatch, workers, new_every, encoded
 ):
+    """``encoded``: the store's codes given (as the prepared cache keeps them), the
+    explanations' values then decoded from them instead of read from Arrow."""
     model, _ = sweep_model
     prepared, table = store_frames
     # record ids must be store keys (integers) for score_new's output
@@ -58,7 +63,8 @@ def test_in_process_path_scores_like_splink_on_the_whole_store(
     monkeypatch.setattr(inprocess_scoring, "QUERIES_PER_TASK", 7)
 
     whole, n_whole = _scored(prepared, new_ids, model)
-    fast, n_fast = _scored(table, new_ids, model, workers=workers)
+    extra = {"encoded": encode_rows(table)} if encoded else {}
+    fast, n_fast = _scored(table, new_ids, model, workers=workers, **extra)
 
     assert n_fast == n_whole > 0
     assert fast[["left_pk", "right_pk"]].equals(whole[["left_pk", "right_pk"]])
