@@ -17,7 +17,9 @@ pairs. Then times on one core, over exactly those pairs:
 * ``batch pruned``: the same with the sweep's floor (p >= 0.01), so that pairs which
   cannot reach it are dropped part-way (``score_pairs(..., floor=)``, session 15);
 * the sweep's task function (``_score_task``) without pruning, with it, and with it and
-  explanations of the kept pairs >= 0.3, the sweep's default.
+  explanations of the kept pairs >= 0.3, the sweep's default; last, the same over the
+  rows' codes as the prepared cache keeps them, the explained rows decoded from the
+  codes instead of read from Arrow (the sweep's way since session 16).
 
 Checks that both ways give the same match weights, and prints the figures. No timing
 asserts.
@@ -51,6 +53,7 @@ def main() -> None:
     from kinlink.matching.model import load_model
     from kinlink.matching.sweep import inprocess_scoring as ips
     from kinlink.matching.sweep.run import DEFAULT_EXPLAIN_PROBABILITY
+    from kinlink.matching.sweep.scoring import encode_rows
 
     model = load_model(args.dir / "model.json")
     engine = Engine("duckdb")
@@ -142,11 +145,22 @@ def main() -> None:
     print(f"same pairs and weights >= the floor, pruned or not: {same} ({len(every)} scored)")
 
     explainer = Explainer(model.splink_settings)
-    for explain, prune in ((False, False), (False, True), (True, True)):
+    # the sweep's way since session 16: the rows' codes as the prepared cache keeps
+    # them (name_rare counted on the codes), the explained rows decoded from them
+    t = time.perf_counter()
+    encoded, _ = ips.with_rare_names(encode_rows(table))
+    from_codes = InProcessScorer(model.settings_for("duckdb"), StoredColumns.from_encoded(encoded))
+    print(f"encoded as the cache keeps it: {time.perf_counter() - t:.1f}s", flush=True)
+    # (a fresh scorer learns its pruning order on its first calls: it is warmed up on
+    # the same pairs first, as the scorer above was by the runs before)
+    for task in tasks[:3]:
+        from_codes.score_pairs(task.query, task.other, floor=floor)
+    runs = ((False, False, False), (False, True, False), (True, True, False), (True, True, True))
+    for explain, prune, decoded in runs:
         ips._JOB = ips._Job(
-            inputs=inputs,
+            inputs=None if decoded else inputs,
             pairs=pairs,
-            scorer=scorer,
+            scorer=from_codes if decoded else scorer,
             explainer=explainer,
             max_gamma=model.max_gammas(),
             pks=pks,
@@ -165,7 +179,8 @@ def main() -> None:
         explained = sum(1 for r in results for e in r[4] if e)
         print(
             f"sweep task function (pairs derived and scored), explanations "
-            f"{'on' if explain else 'off'}, {'pruned' if prune else 'not pruned'}: {took:.1f}s "
+            f"{'on' if explain else 'off'}, {'pruned' if prune else 'not pruned'}"
+            f"{', rows decoded from the kept codes' if decoded else ''}: {took:.1f}s "
             f"({n / took:,.0f} pairs/s; {kept} kept >= 0.01, {explained} explained)"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024

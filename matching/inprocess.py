@@ -86,30 +86,44 @@ class StoredColumns:
         """Stored rows as dicts of their encoded columns' values, decoded from the
         codes: what Arrow's ``to_pylist`` gives for those columns, except that a NULL
         list reads as an empty one (prepare writes no NULL lists). For explanations,
-        without keeping the rows as Arrow too."""
+        without keeping the rows as Arrow too; built as Arrow columns and converted in
+        one call (a Python loop per value cost a sixth more of a sweep task)."""
         rows = np.asarray(rows, dtype=np.int64)
-        strings = self.strings
-        out: list[dict[str, Any]] = [{} for _ in range(len(rows))]
+        n = len(rows)
+        columns: dict[str, pa.Array] = {}
+
+        def strings(codes: np.ndarray) -> pa.Array:
+            return pc.take(self._dictionary, pa.array(codes, mask=codes < 0))
+
         for name, (offsets, flat) in self._lists.items():
             if name in self._scalars:  # an all-NULL column
                 continue
-            starts, ends = offsets[rows].tolist(), offsets[rows + 1].tolist()
-            for row, lo, hi in zip(out, starts, ends, strict=True):
-                row[name] = [None if c < 0 else strings[c] for c in flat[lo:hi].tolist()]
+            starts = offsets[rows]
+            lengths = offsets[rows + 1] - starts
+            ends = np.cumsum(lengths)
+            positions = np.arange(int(ends[-1]) if n else 0) - np.repeat(
+                ends - lengths - starts, lengths
+            )
+            list_offsets = np.zeros(n + 1, dtype=np.int64)
+            list_offsets[1:] = ends
+            columns[name] = pa.LargeListArray.from_arrays(
+                pa.array(list_offsets), strings(flat[positions])
+            )
         for name, codes in self._scalars.items():
-            if name in self._numbers:  # an all-NULL column
-                for row in out:
-                    row[name] = None
-                continue
-            for row, c in zip(out, codes[rows].tolist(), strict=True):
-                row[name] = None if c < 0 else strings[c]
+            if name in self._numbers:
+                columns[name] = pa.nulls(n)
+            else:
+                columns[name] = strings(codes[rows])
         for name, values in self._numbers.items():
             if name in self._scalars:
                 continue
-            cast = int if name in self._integers else float
-            for row, v in zip(out, values[rows].tolist(), strict=True):
-                row[name] = None if math.isnan(v) else cast(v)
-        return out
+            taken = values[rows]
+            missing = np.isnan(taken)
+            if name in self._integers:
+                columns[name] = pa.array(np.where(missing, 0, taken).astype(np.int64), mask=missing)
+            else:
+                columns[name] = pa.array(taken, mask=missing)
+        return pa.table(columns).to_pylist() if columns else [{} for _ in range(n)]
 
     def term_frequencies(self, column: str) -> np.ndarray:
         """Splink's term frequency of each code of a string column (count / non-NULL
