@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kinlink.blocking.candidates import CONSENT_CONDITION
@@ -76,6 +78,27 @@ ROW_GROUP_SIZE = 100_000
 _PREPARE_CODE = ("matching/prepare.py", "blocking/rules.py", "phonetics")
 #: Prepared columns the scorer does not read as codes (``name_rare`` is derived).
 _NOT_ENCODED = ("content_hash", *MODEL_INPUT_EXCLUDE, "name_rare")
+
+
+class _Laps:
+    """Logs the time since the previous lap (where a long phase spends its time)."""
+
+    def __init__(self, phase: str) -> None:
+        self.phase = phase
+        self.clock = time.perf_counter()
+
+    def __call__(self, what: str) -> None:
+        now = time.perf_counter()
+        logger.info("%s: %s, %.1fs", self.phase, what, now - self.clock)
+        self.clock = now
+
+
+def _row_keys(record_id: pa.ChunkedArray | pa.Array, content_hash: Any) -> pa.Array:
+    """``record_id`` and ``content_hash`` joined (NUL between: neither holds one)."""
+    joined = pc.binary_join_element_wise(
+        record_id.cast(pa.string()), pc.fill_null(content_hash.cast(pa.string()), ""), "\x00"
+    )
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
 def encodable(table: pa.Table) -> pa.Table:
@@ -306,20 +329,28 @@ def prepare_store_table(
     wanted = pd.DataFrame(
         {"record_id": snapshot["pk"].astype(str), "content_hash": snapshot["content_hash"]}
     )
+    lap = _Laps("prepare")
     cached = cache.load(keys=keys) if cache is not None else None
+    lap("read the cache")
     runs: list[KeyRun] = []
     encodings: list[tuple[EncodedColumns, np.ndarray | None]] = []
     stale = 0
     mask = None
     if cached is not None:
-        cached_keys = cached.select(["record_id", "content_hash"]).to_pandas()
-        keep = cached_keys.merge(
-            wanted, on=["record_id", "content_hash"], how="left", indicator=True
+        # current rows only: (record, content hash) still wanted, matched by Arrow's
+        # hash set on the two joined (a pandas merge of a million rows took seconds)
+        current = pc.is_in(
+            _row_keys(cached.column("record_id"), cached.column("content_hash")),
+            value_set=_row_keys(
+                pa.array(wanted["record_id"], type=pa.string()),
+                pa.array(wanted["content_hash"], type=pa.string()),
+            ),
         )
-        # current rows only, each record once (a delta may repeat a record whose
-        # content changed and changed back)
-        mask = (keep["_merge"] == "both").to_numpy()
-        mask[mask] = ~cached_keys["record_id"][mask].duplicated(keep="last").to_numpy()
+        mask = pc.fill_null(current, False).to_numpy(zero_copy_only=False)
+        if cache.deltas:  # each record once (a delta may repeat a record whose content
+            # changed and changed back)
+            ids = pd.Series(cached.column("record_id").to_numpy(zero_copy_only=False)[mask])
+            mask[mask] = ~ids.duplicated(keep="last").to_numpy()
         stale = int((~mask).sum())
         assert cache is not None
         offsets = np.cumsum([0] + [n for _, n in cache.files])
@@ -345,16 +376,22 @@ def prepare_store_table(
                     cache.encodings(cached), offsets[:-1], offsets[1:], strict=True
                 )
             ]
+        lap("current rows, key runs and encodings")
         if stale:  # filtering copies the table: a gigabyte or more at 1M
             cached = cached.filter(pa.array(mask))
-        have = set(cached.column("record_id").to_pylist())
+        have = cached.column("record_id")
+        missing = wanted[
+            ~pc.fill_null(
+                pc.is_in(pa.array(wanted["record_id"], type=pa.string()), value_set=have), False
+            ).to_numpy(zero_copy_only=False)
+        ]
+        n_have = cached.num_rows
     else:
-        have = set()
-    missing = wanted[~wanted["record_id"].isin(have)]
+        missing, n_have = wanted, 0
     compact = cache is not None and (
         cached is None
         or cache.deltas >= cache.MAX_DELTAS
-        or stale > cache.COMPACT_STALE * max(len(have) + len(missing), 1)
+        or stale > cache.COMPACT_STALE * max(n_have + len(missing), 1)
     )
     keyless = cached is not None and "block_keys" not in cached.column_names
     if keyless and compact:  # the base is rewritten with every row's keys
@@ -367,6 +404,7 @@ def prepare_store_table(
     # In chunks, each turned into Arrow at once: a million records prepared in one
     # pandas frame held 15 GB of Python lists (nothing cached depends on the batch:
     # name_rare, which does, is not cached).
+    lap("stale rows dropped")
     chunks: Iterable[int] = range(0, len(missing), PREPARE_CHUNK)
     if progress and len(missing) > PREPARE_CHUNK:
         from tqdm import tqdm
@@ -384,6 +422,7 @@ def prepare_store_table(
         fresh_parts.append(pa.Table.from_pandas(prepared, schema=schema, preserve_index=False))
         schema = fresh_parts[0].schema
         del prepared
+    lap(f"{len(missing)} records prepared")
     if cached is None and not fresh_parts:
         return PreparedStore(pa.table({}), 0, KeyIndex([], 0))
     fresh = None
@@ -405,6 +444,7 @@ def prepare_store_table(
     if keyless:
         parts = [t.drop(["block_keys"]) if "block_keys" in t.column_names else t for t in parts]
     table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    lap("new rows saved")
     encoded = None
     if cache is not None and compact:
         cache.save(table)
@@ -420,6 +460,7 @@ def prepare_store_table(
             encoded = merge_encoded(encodings)
         except ValueError as error:  # the scorer encodes the table itself
             logger.warning("not using the cached encodings: %s", error)
+    lap("cache rewritten" if compact else "encodings merged")
     return PreparedStore(
         table.drop(["content_hash"]),
         len(missing),
