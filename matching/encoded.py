@@ -335,6 +335,22 @@ def save_encoded(encoded: EncodedColumns, source: Path, stamp: dict[str, Any]) -
     os.replace(tmp, index_path)
 
 
+def encoding_saved(source: Path, stamp: dict[str, Any]) -> bool:
+    """Whether ``source`` has a saved encoding of this layout that belongs to it (its
+    index only: :func:`load_encoded` still checks the arrays)."""
+    _, strings_path, index_path = encoded_paths(source)
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(index, dict)
+        and index.get("version") == ENCODING_VERSION
+        and all(index.get(k) == v for k, v in stamp.items())
+        and strings_path.exists()
+    )
+
+
 def load_encoded(source: Path, stamp: dict[str, Any]) -> EncodedColumns | None:
     """The saved encoding of ``source``, memory-mapped (read-only arrays), or ``None``
     when there is none that belongs to this very file (``stamp``) and this layout."""

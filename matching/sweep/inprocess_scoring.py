@@ -372,10 +372,14 @@ def score_new_in_process(
         RowFacts.of(table, new_rows),
         max_block_size,
     )
+    # the table may hold only the rows' facts (the encoding has the rest): what it
+    # has must be encoded
     if encoded is not None and (
         encoded.n != table.num_rows
-        or encoded.columns != encoded_names(table.schema) - {*MODEL_INPUT_EXCLUDE, "name_rare"}
+        or not encoded_names(table.schema) - {*MODEL_INPUT_EXCLUDE, "name_rare"} <= encoded.columns
     ):
+        if not encoded_names(table.schema) - {"record_id", "record_type", "agency"}:
+            raise ValueError("the table holds the rows' facts only and the encoding is not theirs")
         logger.warning("the given encoding is not of this table's rows: encoding again")
         encoded = None
     inputs: pa.Table | None

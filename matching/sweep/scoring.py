@@ -53,6 +53,7 @@ from kinlink.ingest import RECORD_COLUMNS, text_row
 from kinlink.matching.encoded import (
     EncodedColumns,
     encode_table,
+    encoding_saved,
     load_encoded,
     merge_encoded,
     save_encoded,
@@ -76,8 +77,16 @@ PREPARE_CHUNK = 100_000
 ROW_GROUP_SIZE = 100_000
 #: Source files whose change invalidates cached prepared rows.
 _PREPARE_CODE = ("matching/prepare.py", "blocking/rules.py", "phonetics")
+#: What an in-process sweep reads of the stored rows once their key runs and encodings
+#: are on disk: which rows are current, and what the pair conditions read of each row
+#: (:class:`~kinlink.blocking.new_pairs.RowFacts`).
+FACT_COLUMNS = ("record_id", "content_hash", "record_type", "agency", "consent")
 #: Prepared columns the scorer does not read as codes (``name_rare`` is derived).
 _NOT_ENCODED = ("content_hash", *MODEL_INPUT_EXCLUDE, "name_rare")
+
+
+class MissingColumns(Exception):
+    """The rows read lack columns needed to encode them."""
 
 
 class _Laps:
@@ -174,14 +183,21 @@ class PreparedCache:
         self.files: list[tuple[Path, int]] = []
         #: The full schema of those files (:meth:`load` may leave ``block_keys`` out).
         self.schema: pa.Schema | None = None
+        #: Whether the last :meth:`load` read the fact columns only.
+        self.narrow = False
 
     def _delta_files(self) -> list[Path]:
         found = self.folder.glob(f"{self.path.stem}.delta-*.parquet")
         return sorted(found, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
-    def load(self, keys: bool = True) -> pa.Table | None:
+    def load(self, keys: bool = True, facts_only: bool = False) -> pa.Table | None:
         """Base and deltas, in the order written (a record may appear more than once:
         the caller keeps the rows whose content hash is current).
+
+        ``facts_only``: only the columns of ``FACT_COLUMNS`` when every file's key run
+        and encoding are on disk (what an in-process sweep reads of the stored rows
+        once it has both: the rest was most of the reading time); ``self.narrow``
+        says whether that happened.
 
         ``keys=False``: without the ``block_keys`` column when every file's key run is
         on disk (otherwise the runs are built from it). At a million records that
@@ -191,6 +207,7 @@ class PreparedCache:
         self.deltas = 0
         self.files = []
         self.schema = None
+        self.narrow = False
         if not self.path.exists():
             return None
         paths = [self.path, *self._delta_files()]
@@ -199,6 +216,9 @@ class PreparedCache:
             columns = None
             if not keys and _runs_on_disk(paths):
                 columns = [c for c in self.schema.names if c != "block_keys"]
+                if facts_only and _encodings_on_disk(paths):
+                    columns = [c for c in FACT_COLUMNS if c in self.schema.names]
+                    self.narrow = True
             tables = [pq.read_table(self.path, columns=columns)]
         except Exception:  # a truncated file from a killed run: just prepare again
             logger.warning("ignoring unreadable prepared cache %s", self.path)
@@ -249,10 +269,13 @@ class PreparedCache:
 
     def encodings(self, loaded: pa.Table) -> list[EncodedColumns]:
         """The encoding (:mod:`kinlink.matching.encoded`) of each file of the last
-        :meth:`load` (``loaded``, what it returned); built and saved where missing."""
+        :meth:`load` (``loaded``, what it returned); built and saved where missing
+        (``MissingColumns`` when ``loaded`` has the fact columns only)."""
         out, offset = [], 0
         for path, n_rows in self.files:
             encoded = load_encoded(path, file_stamp(path, n_rows))
+            if encoded is None and self.narrow:
+                raise MissingColumns(f"no encoding of {path.name}, and its rows were not read")
             if encoded is None:
                 encoded = encode_rows(loaded.slice(offset, n_rows))
                 save_encoded(encoded, path, file_stamp(path, n_rows))
@@ -274,6 +297,15 @@ class PreparedCache:
         return runs
 
 
+def _encodings_on_disk(paths: list[Path]) -> bool:
+    """Whether every one of ``paths`` has its valid encoding saved beside it."""
+    try:
+        sizes = [pq.ParquetFile(p).metadata.num_rows for p in paths]
+    except Exception:
+        return False
+    return all(encoding_saved(p, file_stamp(p, n)) for p, n in zip(paths, sizes, strict=True))
+
+
 def _runs_on_disk(paths: list[Path]) -> bool:
     """Whether every one of ``paths`` has its valid key run saved beside it."""
     try:
@@ -288,7 +320,8 @@ class PreparedStore:
     """What :func:`prepare_store_table` returns."""
 
     #: every stored record's prepared row, without ``name_rare`` (``record_id`` = the
-    #: store's key as text)
+    #: store's key as text); only ``FACT_COLUMNS`` (without ``content_hash``) when
+    #: ``encoded`` came from a facts-only read
     table: pa.Table
     #: how many of them were prepared in this run (the others came from the cache)
     n_prepared: int
@@ -307,6 +340,7 @@ def prepare_store_table(
     progress: bool = False,
     keys: bool = True,
     encode: bool = False,
+    facts_only: bool | None = None,
 ) -> PreparedStore:
     """The prepared rows of every stored record as Arrow (without ``name_rare``), how
     many were prepared now, and their key index; :func:`prepared_frame` turns the rows
@@ -324,14 +358,21 @@ def prepare_store_table(
 
     ``encode=True`` (with a cache): also the rows' encoding for in-process scoring,
     merged from the encodings kept beside the cache's files and the new rows' own
-    (:mod:`kinlink.matching.encoded`) rather than built from every row again.
+    (:mod:`kinlink.matching.encoded`) rather than built from every row again. The
+    table then holds only ``FACT_COLUMNS`` when the cache had every file's encoding
+    and key run (``facts_only``, the default with ``encode``): the scorer reads the
+    codes, and the explanations decode their values from them. A run that rewrites
+    the cache reads every column.
     """
+    if facts_only is None:
+        facts_only = encode
     wanted = pd.DataFrame(
         {"record_id": snapshot["pk"].astype(str), "content_hash": snapshot["content_hash"]}
     )
     lap = _Laps("prepare")
-    cached = cache.load(keys=keys) if cache is not None else None
-    lap("read the cache")
+    cached = cache.load(keys=keys, facts_only=facts_only) if cache is not None else None
+    narrow = cache is not None and cache.narrow
+    lap("read the cache" + (" (facts only)" if narrow else ""))
     runs: list[KeyRun] = []
     encodings: list[tuple[EncodedColumns, np.ndarray | None]] = []
     stale = 0
@@ -369,12 +410,32 @@ def prepare_store_table(
         compacting = cache.deltas >= cache.MAX_DELTAS or stale > cache.COMPACT_STALE * max(
             len(wanted), 1
         )
+        if narrow and compacting:  # the rewrite needs every column: read them all
+            return prepare_store_table(
+                snapshot,
+                fetch,
+                cache,
+                progress=progress,
+                keys=keys,
+                encode=encode,
+                facts_only=False,
+            )
         if encode and not compacting:
+            try:
+                kept_encodings = cache.encodings(cached)
+            except MissingColumns:  # an encoding vanished since the load: read it all
+                return prepare_store_table(
+                    snapshot,
+                    fetch,
+                    cache,
+                    progress=progress,
+                    keys=keys,
+                    encode=encode,
+                    facts_only=False,
+                )
             encodings = [
                 (encoded, mask[lo:hi] if stale else None)
-                for encoded, lo, hi in zip(
-                    cache.encodings(cached), offsets[:-1], offsets[1:], strict=True
-                )
+                for encoded, lo, hi in zip(kept_encodings, offsets[:-1], offsets[1:], strict=True)
             ]
         lap("current rows, key runs and encodings")
         if stale:  # filtering copies the table: a gigabyte or more at 1M
@@ -440,6 +501,9 @@ def prepare_store_table(
             fresh_encoded = encode_rows(fresh)
             save_encoded(fresh_encoded, delta, file_stamp(delta, fresh.num_rows))
             encodings.append((fresh_encoded, None))
+    if narrow and fresh is not None:
+        assert cached is not None
+        fresh = fresh.select(cached.column_names)
     parts = [t for t in (cached, fresh) if t is not None]
     if keyless:
         parts = [t.drop(["block_keys"]) if "block_keys" in t.column_names else t for t in parts]
@@ -460,6 +524,10 @@ def prepare_store_table(
             encoded = merge_encoded(encodings)
         except ValueError as error:  # the scorer encodes the table itself
             logger.warning("not using the cached encodings: %s", error)
+            if narrow:  # ... which it then needs whole
+                return prepare_store_table(
+                    snapshot, fetch, cache, progress=progress, keys=keys, encode=False
+                )
     lap("cache rewritten" if compact else "encodings merged")
     return PreparedStore(
         table.drop(["content_hash"]),
