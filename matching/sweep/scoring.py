@@ -410,29 +410,21 @@ def prepare_store_table(
         compacting = cache.deltas >= cache.MAX_DELTAS or stale > cache.COMPACT_STALE * max(
             len(wanted), 1
         )
-        if narrow and compacting:  # the rewrite needs every column: read them all
+
+        def every_column() -> PreparedStore:
+            """The same, reading every column (nothing was written yet)."""
             return prepare_store_table(
-                snapshot,
-                fetch,
-                cache,
-                progress=progress,
-                keys=keys,
-                encode=encode,
+                snapshot, fetch, cache, progress=progress, keys=keys, encode=encode,
                 facts_only=False,
-            )
+            )  # fmt: skip
+
+        if narrow and compacting:  # the rewrite needs every column
+            return every_column()
         if encode and not compacting:
             try:
                 kept_encodings = cache.encodings(cached)
-            except MissingColumns:  # an encoding vanished since the load: read it all
-                return prepare_store_table(
-                    snapshot,
-                    fetch,
-                    cache,
-                    progress=progress,
-                    keys=keys,
-                    encode=encode,
-                    facts_only=False,
-                )
+            except MissingColumns:  # an encoding vanished since the load
+                return every_column()
             encodings = [
                 (encoded, mask[lo:hi] if stale else None)
                 for encoded, lo, hi in zip(kept_encodings, offsets[:-1], offsets[1:], strict=True)

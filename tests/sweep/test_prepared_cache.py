@@ -218,3 +218,25 @@ def test_an_unreadable_delta_is_prepared_again(tmp_path, frame, caplog):
     with caplog.at_level(logging.WARNING):
         _, prepared = _check(_snapshot(frame.head(90)), frame, cache)
     assert prepared == 30 and "unreadable prepared cache delta" in caplog.text
+
+
+def test_a_damaged_encoding_is_built_again(tmp_path, frame):
+    """An encoding whose index looks fine but whose arrays are cut short is not used:
+    the rows are read whole and encoded again (and the cache stays right)."""
+    from kinlink.matching.encoded import encoded_paths
+
+    if KEYS["read"]:
+        pytest.skip("encodings are kept for in-process sweeps (key runs only)")
+    cache = PreparedCache(tmp_path, "sqlite:///store")
+    _check(_snapshot(frame.head(60)), frame, cache)
+    _check(_snapshot(frame.head(90)), frame, cache)
+    delta = next(p for p in tmp_path.glob("*.delta-*.parquet"))
+    arrays = encoded_paths(delta)[0]
+    arrays.write_bytes(arrays.read_bytes()[:64])
+    NARROW_READS.clear()
+    _, prepared = _check(_snapshot(frame.head(90)), frame, cache)
+    assert prepared == 0 and NARROW_READS == []
+    # rebuilt: the next run reads the facts only again
+    assert arrays.stat().st_size > 64
+    _check(_snapshot(frame.head(90)), frame, cache)
+    assert len(NARROW_READS) == 1
