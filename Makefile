@@ -39,8 +39,11 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 ## test: install everything, then lint and run the whole test suite
+## (two pytest-xdist workers, one test file each at a time: the files' module
+## fixtures, such as trained models and Spark sessions, are then built once)
+TEST_WORKERS ?= 2
 test: install-dev system-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## lock: re-pin every dependency after changing pyproject.toml
 lock: $(BIN)/python

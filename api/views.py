@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinlink.api.deps import PairView, Principal, agency_sharing, pair_view
+from kinlink.api.matching import engine_row
 from kinlink.api.schemas import (
     CandidateDetail,
     CandidateOut,
@@ -24,8 +25,11 @@ from kinlink.api.schemas import (
     SharedRecord,
 )
 from kinlink.api.sharing import agreement, band_for, redact, shared_fields, shared_values
+from kinlink.matching.explain import ExplanationLayout, is_levels
+from kinlink.matching.prepare import prepare_row
 from kinlink.store.decisions import decision_history, latest_decisions, record_candidates, reopened
 from kinlink.store.review_schema import Decision, User
+from kinlink.store.review_schema import ExplanationLayout as StoredLayout
 from kinlink.store.schema import StoredRecord
 
 #: Computes a stored pair's explanation on demand (``RealtimeMatcher.explain``).
@@ -44,6 +48,7 @@ class Viewer:
         self._sharing = agency_sharing(session)
         self._users: dict[int, str] = {}
         self._records: dict[int, StoredRecord] = {}
+        self._layouts: dict[str, ExplanationLayout | None] = {}
 
     def allowed(self, record: StoredRecord) -> tuple[str, ...] | None:
         """Fields of ``record`` the viewer may see; ``None`` means all (own agency)."""
@@ -196,10 +201,14 @@ class Viewer:
     def explanation(self, view: PairView) -> list[ContributionOut]:
         oriented = view.candidate.left_pk == view.this.id
         allowed = self.allowed(view.other)
-        items = view.candidate.explanation
+        items: Any = view.candidate.explanation
+        left, right = (view.this, view.other) if oriented else (view.other, view.this)
+        if is_levels(items):
+            # A sweep pair's levels: the labels and weights from its model's layout, the
+            # values from the two records.
+            items = self._expanded(items, left, right)
         if not items and self._explain is not None:
             # Stored without one (a sweep pair below its explain threshold): compute it.
-            left, right = (view.this, view.other) if oriented else (view.other, view.this)
             items = self._explain(left, right) or []
         out = []
         for item in items:
@@ -222,6 +231,23 @@ class Viewer:
                 )
             )
         return out
+
+    def _expanded(
+        self, levels: dict[str, Any], left: StoredRecord, right: StoredRecord
+    ) -> list[dict[str, Any]]:
+        key = str(levels.get("layout"))
+        if key not in self._layouts:
+            row = self.session.get(StoredLayout, key)
+            self._layouts[key] = None if row is None else ExplanationLayout.from_json(row.layout)
+        layout = self._layouts[key]
+        if layout is None:  # not expected: the sweep stores it with the pairs
+            return []
+        return layout.expand(levels, prepared_values(left), prepared_values(right))
+
+
+def prepared_values(record: StoredRecord) -> dict[str, Any]:
+    """A stored record's prepared columns, the values an explanation shows."""
+    return prepare_row(engine_row(record.id, record.data))
 
 
 def _ordered(view: PairView) -> tuple[StoredRecord, StoredRecord]:

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kinlink.matching.encoded import NULL_CODE, EncodedColumns, encode_table
+from kinlink.matching.explain import Explainer, ExplanationLayout
 from kinlink.matching.pair_batch import (
     DistinctLists,
     MemoisedView,
@@ -81,49 +82,6 @@ class StoredColumns:
     def from_encoded(cls, encoded: EncodedColumns) -> StoredColumns:
         """Columns encoded before (the sweep keeps them with its prepared cache)."""
         return cls(None, encoded)
-
-    def rows(self, rows: np.ndarray) -> list[dict[str, Any]]:
-        """Stored rows as dicts of their encoded columns' values, decoded from the
-        codes: what Arrow's ``to_pylist`` gives for those columns, except that a NULL
-        list reads as an empty one (prepare writes no NULL lists). For explanations,
-        without keeping the rows as Arrow too; built as Arrow columns and converted in
-        one call (a Python loop per value cost a sixth more of a sweep task)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        n = len(rows)
-        columns: dict[str, pa.Array] = {}
-
-        def strings(codes: np.ndarray) -> pa.Array:
-            return pc.take(self._dictionary, pa.array(codes, mask=codes < 0))
-
-        for name, (offsets, flat) in self._lists.items():
-            if name in self._scalars:  # an all-NULL column
-                continue
-            starts = offsets[rows]
-            lengths = offsets[rows + 1] - starts
-            ends = np.cumsum(lengths)
-            positions = np.arange(int(ends[-1]) if n else 0) - np.repeat(
-                ends - lengths - starts, lengths
-            )
-            list_offsets = np.zeros(n + 1, dtype=np.int64)
-            list_offsets[1:] = ends
-            columns[name] = pa.LargeListArray.from_arrays(
-                pa.array(list_offsets), strings(flat[positions])
-            )
-        for name, codes in self._scalars.items():
-            if name in self._numbers:
-                columns[name] = pa.nulls(n)
-            else:
-                columns[name] = strings(codes[rows])
-        for name, values in self._numbers.items():
-            if name in self._scalars:
-                continue
-            taken = values[rows]
-            missing = np.isnan(taken)
-            if name in self._integers:
-                columns[name] = pa.array(np.where(missing, 0, taken).astype(np.int64), mask=missing)
-            else:
-                columns[name] = pa.array(taken, mask=missing)
-        return pa.table(columns).to_pylist() if columns else [{} for _ in range(n)]
 
     def term_frequencies(self, column: str) -> np.ndarray:
         """Splink's term frequency of each code of a string column (count / non-NULL
@@ -448,6 +406,74 @@ class Scores:
     positions: np.ndarray | None = None
 
 
+def _comparisons(splink_settings: Mapping[str, Any]) -> tuple[float, tuple[_Comparison, ...]]:
+    """The prior weight and each comparison's levels with their in-process predicates."""
+    from splink.internals.misc import prob_to_match_weight
+    from splink.internals.settings_creator import SettingsCreator
+
+    from kinlink.matching.comparisons import build_comparisons
+
+    dialect = splink_settings.get("sql_dialect", "duckdb")
+    settings = SettingsCreator.from_path_or_dict(dict(splink_settings)).get_settings(dialect)
+    prior_weight = prob_to_match_weight(settings._probability_two_random_records_match)
+    definitions = {c._output_column_name: c._comparison_levels for c in build_comparisons(dialect)}
+    comparisons = []
+    for comparison in settings.comparisons:
+        name = comparison.output_column_name
+        defined = definitions.get(name)
+        levels = comparison.comparison_levels
+        if defined is None or [lv.label_for_charts for lv in levels] != [
+            d.label_for_charts for d in defined
+        ]:
+            raise ValueError(
+                f"the model's comparison {name!r} is not one of this kinlink's; it can "
+                "only be scored with scorer='sql' (or retrain the model)"
+            )
+        out = []
+        for level, definition in zip(levels, defined, strict=True):
+            predicate = getattr(definition, "kinlink_py", None)
+            if predicate is None and not level._is_else_level:
+                raise ValueError(
+                    f"level {level.label_for_charts!r} of {name!r} has no in-process "
+                    "predicate (py=) in kinlink.matching.comparisons"
+                )
+            tf = (
+                level._has_tf_adjustments
+                and level._tf_adjustment_weight != 0
+                and not level._is_else_level
+                and level.comparison_vector_value != -1
+            )
+            out.append(
+                _Level(
+                    gamma=level.comparison_vector_value,
+                    label=level.label_for_charts,
+                    predicate=None if level._is_else_level else predicate,
+                    match_weight=level._match_weight,
+                    tf_column=level._tf_adjustment_input_column_name if tf else None,
+                    tf_weight=level._tf_adjustment_weight if tf else 0.0,
+                    tf_log2_u=(
+                        math.log2(level._u_probability_corresponding_to_exact_match(levels))
+                        if tf
+                        else 0.0
+                    ),
+                    tf_min_u=level._tf_minimum_u_value if tf else 0.0,
+                )
+            )
+        comparisons.append(_Comparison(name, tuple(out)))
+    return prior_weight, tuple(comparisons)
+
+
+def explanation_layout(
+    splink_settings: Mapping[str, Any], max_gamma: Mapping[str, int]
+) -> ExplanationLayout:
+    """The :class:`~kinlink.matching.explain.ExplanationLayout` of a model's pairs as this
+    scorer scores them (its level weights and term-frequency comparisons)."""
+    _, comparisons = _comparisons(splink_settings)
+    weights = {c.name: {lv.gamma: lv.match_weight for lv in c.levels} for c in comparisons}
+    tf = {c.name for c in comparisons if any(lv.tf_column for lv in c.levels)}
+    return Explainer(splink_settings).layout(weights, tf, max_gamma)
+
+
 class InProcessScorer:
     """The model's Fellegi-Sunter sum, evaluated with the levels' ``py`` predicates.
 
@@ -464,65 +490,11 @@ class InProcessScorer:
     ) -> None:
         """``tf_tables`` (column -> value -> frequency) default to the stored table's own,
         as Splink computes them on the table it scores against."""
-        from splink.internals.misc import prob_to_match_weight
-        from splink.internals.settings_creator import SettingsCreator
-
-        from kinlink.matching.comparisons import build_comparisons
-
-        dialect = splink_settings.get("sql_dialect", "duckdb")
-        settings = SettingsCreator.from_path_or_dict(dict(splink_settings)).get_settings(dialect)
-        self.prior_weight = prob_to_match_weight(settings._probability_two_random_records_match)
-        definitions = {
-            c._output_column_name: c._comparison_levels for c in build_comparisons(dialect)
-        }
-        comparisons = []
-        for comparison in settings.comparisons:
-            name = comparison.output_column_name
-            defined = definitions.get(name)
-            levels = comparison.comparison_levels
-            if defined is None or [lv.label_for_charts for lv in levels] != [
-                d.label_for_charts for d in defined
-            ]:
-                raise ValueError(
-                    f"the model's comparison {name!r} is not one of this kinlink's; it can "
-                    "only be scored with scorer='sql' (or retrain the model)"
-                )
-            out = []
-            for level, definition in zip(levels, defined, strict=True):
-                predicate = getattr(definition, "kinlink_py", None)
-                if predicate is None and not level._is_else_level:
-                    raise ValueError(
-                        f"level {level.label_for_charts!r} of {name!r} has no in-process "
-                        "predicate (py=) in kinlink.matching.comparisons"
-                    )
-                tf = (
-                    level._has_tf_adjustments
-                    and level._tf_adjustment_weight != 0
-                    and not level._is_else_level
-                    and level.comparison_vector_value != -1
-                )
-                out.append(
-                    _Level(
-                        gamma=level.comparison_vector_value,
-                        label=level.label_for_charts,
-                        predicate=None if level._is_else_level else predicate,
-                        match_weight=level._match_weight,
-                        tf_column=level._tf_adjustment_input_column_name if tf else None,
-                        tf_weight=level._tf_adjustment_weight if tf else 0.0,
-                        tf_log2_u=(
-                            math.log2(level._u_probability_corresponding_to_exact_match(levels))
-                            if tf
-                            else 0.0
-                        ),
-                        tf_min_u=level._tf_minimum_u_value if tf else 0.0,
-                    )
-                )
-            comparisons.append(_Comparison(name, tuple(out)))
-        self.comparisons = tuple(comparisons)
+        self.prior_weight, self.comparisons = _comparisons(splink_settings)
         self._ceilings: dict[str, float] | None = None
         self._order = _PruningOrder(self.comparisons)
         self.stored = stored
-        tf_columns = {lv.tf_column for c in comparisons for lv in c.levels if lv.tf_column}
+        tf_columns = {lv.tf_column for c in self.comparisons for lv in c.levels if lv.tf_column}
         self._tf: dict[str, Mapping[str, float]] | None = None
         self._tf_by_code: dict[str, np.ndarray] = {}
         if tf_tables is None:

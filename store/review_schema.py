@@ -150,6 +150,20 @@ class CandidatePair(Base):
     scored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ExplanationLayout(Base):
+    """A model's labels, level weights and compared columns, for levels-form explanations.
+
+    A sweep stores each pair's explanation as its levels only and this once per model
+    (``kinlink.matching.explain.ExplanationLayout``; ``key`` is a hash of ``layout``).
+    """
+
+    __tablename__ = "explanation_layouts"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    layout: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Decision(Base):
     """One version of a reviewer's decision on a pair; revisions add rows, never edit them."""
 

@@ -21,8 +21,10 @@ two). That scorer is held to Splink's SQL level by level
 A pair is scored from its new side. kinlink's comparisons are symmetric (the same
 gammas, weights and term-frequency adjustments whichever record is on the left:
 checked on 20,533 candidate pairs of all types, and by the test above), so the score
-does not depend on which record is the query; explanations are still written with the
-pair's own left and right values.
+does not depend on which record is the query. Explanations are stored in the levels
+form (:meth:`~kinlink.matching.explain.ExplanationLayout.levels`: each comparison's
+level and term-frequency adjustment), which the review service expands with the
+model's layout and the pair's own left and right records.
 
 New records are shared out over worker processes forked after the encoding, which
 they read copy-on-write (``workers``; 1 runs everything in this process); each task
@@ -51,8 +53,8 @@ from kinlink.blocking.new_pairs import NewPairs, RowFacts
 from kinlink.ingest.load import cyclic_gc_paused
 from kinlink.matching.encoded import EncodedColumns, encoded_names
 from kinlink.matching.engine import Engine
-from kinlink.matching.explain import Explainer
-from kinlink.matching.inprocess import InProcessScorer, StoredColumns
+from kinlink.matching.explain import ExplanationLayout
+from kinlink.matching.inprocess import InProcessScorer, StoredColumns, explanation_layout
 from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
 from kinlink.matching.pair_batch import PAIRS_PER_SCORE, DistinctLists
 from kinlink.matching.prepare import TokenFrequencies
@@ -206,12 +208,10 @@ class _Job:
     """What every worker reads: the encoded store (set before forking, read
     copy-on-write) and the run's settings. Each task brings its own pairs."""
 
-    #: the rows as Arrow, for explanations (None: decoded from the scorer's codes)
-    inputs: pa.Table | None
     pairs: NewPairs
     scorer: InProcessScorer
-    explainer: Explainer
-    max_gamma: dict[str, int]
+    #: explanations are stored in its levels form (the values come from the records)
+    layout: ExplanationLayout
     pks: np.ndarray
     min_probability: float
     #: ``min_probability`` as a match weight, the scorer's floor (None: keep all)
@@ -232,30 +232,16 @@ class _Task:
 _JOB: _Job | None = None
 
 
-def _take(job: _Job, rows: np.ndarray) -> dict[int, dict[str, Any]]:
-    """Stored rows as dicts, by row number: decoded from the scorer's codes, or read
-    from Arrow in one call (row by row when the table stayed in many chunks, where
-    ``take`` is slow)."""
-    distinct = np.unique(rows)
-    if job.inputs is None:
-        taken = job.scorer.stored.rows(distinct)
-    elif job.inputs.column(0).num_chunks <= 1:
-        taken = job.inputs.take(pa.array(distinct)).to_pylist()
-    else:
-        taken = [job.inputs.slice(int(i), 1).to_pylist()[0] for i in distinct]
-    return dict(zip(distinct.tolist(), taken, strict=True))
-
-
 def _score_task(task: _Task) -> tuple[Any, ...]:
     """Score one task's pairs; kept pairs (left pk, right pk, p, w) and explanations.
 
     The pairs are scored many queries at a time (``InProcessScorer.score_pairs``), in
     slices of ``PAIRS_PER_SCORE`` to bound the batch's intermediate arrays.
     """
-    # Explanations are many small dicts, and collections kept walking every one
-    # already built while a task made them (docs/sweep.md, rows (‡‡)). They hold no
-    # cycles and die with the task once pickled, so the collector is paused here only:
-    # paused in the parent, which keeps them, it only moved the collection later.
+    # A task builds many small lists and strings, and collections kept walking every
+    # one already built (docs/sweep.md, rows (‡‡)). They hold no cycles and die with
+    # the task once pickled, so the collector is paused here only: paused in the
+    # parent, which keeps them, it only moved the collection later.
     with cyclic_gc_paused():
         return _score_task_pairs(task)
 
@@ -287,30 +273,24 @@ def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
             if job.explain
             else keep[:0]
         )
-        taken = _take(job, np.concatenate([query[explained], others[explained]]))
-        # the explained pairs' levels and weights as Python values, read once
-        gammas = {k: v[explained].tolist() for k, v in scores.gamma.items()}
-        weights = {k: v[explained].tolist() for k, v in scores.mw.items()}
-        tfs = {k: v[explained].tolist() for k, v in scores.tf_adj.items()}
+        # the explained pairs' levels, one list per pair: comparisons in layout order
+        gammas = np.stack([scores.gamma[c.name][explained] for c in job.layout.comparisons])
+        per_pair = gammas.T.tolist()
+        tf_names = job.layout.tf_comparisons
+        tfs = (
+            np.stack([scores.tf_adj[name][explained] for name in tf_names]).T.tolist()
+            if tf_names
+            else [[] for _ in per_pair]
+        )
         position = {i: j for j, i in enumerate(explained.tolist())}
         for i in keep.tolist():
             j = position.get(i)
             if j is None:
                 explanations.append(_NOT_EXPLAINED)
                 continue
-            mine, other = taken[int(query[i])], taken[int(others[i])]
-            pair_left, pair_right = (mine, other) if query_left[i] else (other, mine)
-            dicts = job.explainer.contribution_dicts(
-                {k: v[j] for k, v in gammas.items()},
-                {k: v[j] for k, v in weights.items()},
-                {k: v[j] for k, v in tfs.items()},
-                pair_left,
-                pair_right,
-                job.max_gamma,
-            )
             # serialised here: strings cross back to the parent and into the store
-            # far cheaper than ~14 dicts each (docs/sweep.md, session 15)
-            explanations.append(JsonText(json_text(dicts)))
+            # far cheaper than objects (docs/sweep.md, session 15)
+            explanations.append(JsonText(json_text(job.layout.levels(per_pair[j], tfs[j]))))
     if not out_l:
         empty = np.empty(0)
         return empty.astype(np.int64), empty.astype(np.int64), empty, empty, [], len(pairs)
@@ -322,6 +302,11 @@ def _score_task_pairs(task: _Task) -> tuple[Any, ...]:
         explanations,
         len(pairs),
     )
+
+
+def levels_layout(model: KinlinkModel) -> ExplanationLayout:
+    """The layout of the levels-form explanations this path stores for ``model``'s pairs."""
+    return explanation_layout(model.settings_for("duckdb"), model.max_gammas())
 
 
 def _weight_floor(min_probability: float) -> float | None:
@@ -382,23 +367,17 @@ def score_new_in_process(
             raise ValueError("the table holds the rows' facts only and the encoding is not theirs")
         logger.warning("the given encoding is not of this table's rows: encoding again")
         encoded = None
-    inputs: pa.Table | None
     if encoded is not None:
-        # explanations decode their rows from the codes: no copy of the store as Arrow
+        # no copy of the store as Arrow: explanations are levels, the values the records'
         encoded, _ = with_rare_names(encoded)
-        inputs = None
         stored = StoredColumns.from_encoded(encoded)
     else:
-        inputs = model_columns(table, store_frequencies(engine, table))
-        stored = StoredColumns(inputs)
-    explainer = Explainer(model.splink_settings)
+        stored = StoredColumns(model_columns(table, store_frequencies(engine, table)))
     stored.build_distinct_lists()  # before the workers fork: they share them
     _JOB = _Job(
-        inputs=inputs,
         pairs=pairs,
         scorer=InProcessScorer(model.settings_for("duckdb"), stored),
-        explainer=explainer,
-        max_gamma=model.max_gammas(),
+        layout=levels_layout(model),
         pks=pks,
         min_probability=min_probability,
         min_weight=_weight_floor(min_probability),

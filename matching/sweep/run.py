@@ -42,6 +42,7 @@ from kinlink.blocking.rules import MAX_BLOCK_SIZE
 from kinlink.matching.cluster import DEFAULT_THRESHOLD, MIN_PAIR_PROBABILITY
 from kinlink.matching.default_model import m_source_auto
 from kinlink.matching.engine import Engine
+from kinlink.matching.explain import ExplanationLayout
 from kinlink.matching.model import KinlinkModel, train_model
 from kinlink.matching.sweep import lock as locking
 from kinlink.matching.sweep.cap import DEFAULT_MAX_CANDIDATES, cap_per_record
@@ -212,6 +213,17 @@ def _fetcher(store: Store) -> Callable[[Sequence[int]], pd.DataFrame]:
         return engine_frame(rows)
 
     return fetch
+
+
+def _layout(model: KinlinkModel) -> ExplanationLayout | None:
+    """The model's explanation layout (what its levels-form explanations need), or None
+    for a model whose comparisons only Splink's SQL scores (it stores full ones)."""
+    from kinlink.matching.sweep.inprocess_scoring import levels_layout
+
+    try:
+        return levels_layout(model)
+    except ValueError:
+        return None
 
 
 def resolve_model(
@@ -425,6 +437,7 @@ def _run(
                 consent=consent,
                 model_fingerprint=model.fingerprint,
                 now=now,
+                layout=_layout(model),
             )
         lap("write_pairs")
         inputs = cluster_input(session, options.threshold)

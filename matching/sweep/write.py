@@ -38,10 +38,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from kinlink.matching.explain import ExplanationLayout as Layout
 from kinlink.matching.sweep.clusters import Assignment, Pair
 from kinlink.store.bulk import insert_rows, plain_json
 from kinlink.store.decisions import latest_decisions, reopened
-from kinlink.store.review_schema import CandidatePair, Decision
+from kinlink.store.review_schema import CandidatePair, Decision, ExplanationLayout
 from kinlink.store.schema import StoredRecord
 from kinlink.store.sweep_schema import SweepCluster, SweepClusterMember
 
@@ -144,6 +145,7 @@ def write_candidates(
     model_fingerprint: str | None,
     now: dt.datetime,
     fast: bool | None = None,
+    layout: Layout | None = None,
 ) -> CandidateWrite:
     """Upsert the scored pairs and drop undecided sweep pairs of swept records not found again.
 
@@ -154,8 +156,12 @@ def write_candidates(
     describe every record of the snapshot (for the pair kind and sharing rule,
     as in :func:`kinlink.store.decisions.shareable`). ``fast``: new pairs through
     :func:`kinlink.store.bulk.insert_rows`' direct SQLite path (default: on SQLite).
+    ``layout``: the model's explanation layout, stored (once) for the pairs'
+    levels-form explanations.
     """
     result = CandidateWrite()
+    if layout is not None:
+        store_layout(session, layout, now)
     existing = _existing(session, swept)
     found: dict[Pair, tuple[int, int, float, float, list[dict[str, Any]]]] = {}
     for left, right, prob, weight, expl in scored[
@@ -241,6 +247,13 @@ def write_candidates(
     result.inserted, result.updated, result.removed = n_inserted, n_updated, len(to_remove)
     result.status = status_counts
     return result
+
+
+def store_layout(session: Session, layout: Layout, now: dt.datetime) -> None:
+    """Store ``layout`` unless a row already holds it (its key is a hash of its content)."""
+    if session.get(ExplanationLayout, layout.key) is None:
+        session.add(ExplanationLayout(key=layout.key, layout=layout.to_json(), created_at=now))
+        session.flush()
 
 
 # -- clusters ------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from kinlink.api.i18n import translations
+from kinlink.matching.explain import is_levels
 from kinlink.store import audit
 from kinlink.store.review_schema import Notification
 from kinlink.store.schema import StoredRecord
@@ -225,28 +227,49 @@ def test_pair_stored_without_explanation_is_explained_when_opened(swept: Env) ->
     from kinlink.store.review_schema import CandidatePair
 
     with swept.store.session() as session:
-        low = session.scalars(
+        records = {r.id: r.agency for r in session.scalars(select(StoredRecord))}
+        candidates = session.scalars(
             select(CandidatePair)
-            .where(CandidatePair.shareable, CandidatePair.match_probability < 0.3)
+            .where(CandidatePair.shareable)
             .order_by(CandidatePair.match_probability.desc())
         ).all()
-        explained = session.scalars(
-            select(CandidatePair).where(CandidatePair.match_probability >= 0.3)
-        ).first()
-        records = {r.id: r.agency for r in session.scalars(select(StoredRecord))}
-        assert explained is not None and explained.explanation
-        comparisons = {item["comparison"] for item in explained.explanation}
-        pair = next(c for c in low if "A" in (records[c.left_pk], records[c.right_pk]))
+        visible = [c for c in candidates if "A" in (records[c.left_pk], records[c.right_pk])]
+        low = [c for c in visible if c.match_probability < 0.3]
+        explained = next(c for c in visible if c.match_probability >= 0.3)
+        assert is_levels(explained.explanation)  # the sweep stores levels only
+        pair = low[0]
         assert pair.explanation == []
         pair_id, weight = pair.id, pair.match_weight
+        explained_id, explained_weight = explained.id, explained.match_weight
 
     url, headers = f"/api/v1/candidates/{pair_id}", swept.auth("sup_a")
     assert swept.client.get(url, headers=headers).json()["explanation"] == []  # no index yet
-    swept.live()
+    # a stored one is expanded from its levels, the layout and the records: no index needed
+    stored = swept.client.get(f"/api/v1/candidates/{explained_id}", headers=headers).json()
+    comparisons = {item["comparison"] for item in stored["explanation"]}
+    assert len(comparisons) > 5
+    matcher = swept.live()
+    # expanded, it is what the match index computes for the pair now
+    again = swept.client.get(f"/api/v1/candidates/{explained_id}", headers=headers).json()
+    with swept.store.session() as session:
+        row = session.get(CandidatePair, explained_id)
+        left = session.get(StoredRecord, row.left_pk)
+        fresh = matcher.explain(left, session.get(StoredRecord, row.right_pk))
+        assert row.explanation["format"] == "levels-1"  # not rewritten by reading it
+    assert fresh is not None
+    assert again["explanation"] == stored["explanation"]
+    by_name = {item["comparison"]: item for item in stored["explanation"]}
+    for item in fresh:
+        shown = by_name[item["comparison"]]
+        assert (shown["level"], shown["match_weight"], shown["tf_adjustment"]) == (
+            item["level"],
+            pytest.approx(item["match_weight"], abs=1e-9),
+            pytest.approx(item["tf_adjustment"], abs=1e-9),
+        )
     body = swept.client.get(url, headers=headers).json()
     assert {item["comparison"] for item in body["explanation"]} == comparisons
     # the contributions plus the prior make the stored weight, as for a stored explanation
-    prior = explained.match_weight - sum(item["total"] for item in explained.explanation)
+    prior = explained_weight - sum(item["total"] for item in stored["explanation"])
     total = sum(item["total"] for item in body["explanation"])
     assert abs(total + prior - weight) < 1e-6
     with swept.store.session() as session:  # computed, not written on a GET

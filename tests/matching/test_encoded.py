@@ -154,19 +154,6 @@ def test_merged_parts_score_as_the_whole_table(index: MatchIndex, table: pa.Tabl
     assert whole.tf == merged.tf
 
 
-def test_rows_decode_to_the_tables_rows(index: MatchIndex) -> None:
-    """What explanations read: every encoded column of any row, as Arrow gives it."""
-    table = index._arrow  # with name_rare
-    parts, kept = _parts(table, [200, 300], seed=2)
-    stored = StoredColumns.from_encoded(merge_encoded(parts))
-    rows = np.array([0, 5, 5, 199, kept.num_rows - 1, 3])
-    table = kept
-    names = sorted(encoded_names(table.schema))
-    want = [{k: r[k] for k in names} for r in table.take(pa.array(rows)).to_pylist()]
-    assert stored.rows(rows) == want
-    assert stored.rows(np.empty(0, dtype=np.int64)) == []
-
-
 def test_rare_names_from_codes_are_the_sweeps(table: pa.Table) -> None:
     encoded = encode_table(table)
     with_rare, common = with_rare_names(encoded)

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pytest
 
 from kinlink.matching import prepare_records
-from kinlink.matching.prepare import PREPARED_COLUMNS
+from kinlink.matching.explain import is_levels
+from kinlink.matching.prepare import PREPARED_COLUMNS, prepare_row
 from kinlink.matching.sweep import inprocess_scoring
 from kinlink.matching.sweep.scoring import encode_rows, prepared_frame, score_new
 from kinlink.store.bulk import JsonText
@@ -42,15 +43,24 @@ def _scored(prepared, new_ids, model, **kwargs):
 
 @pytest.mark.parametrize(
     ("workers", "new_every", "encoded"),
-    [(1, 40, False), (2, 40, False), (2, 1, False), (2, 40, True), (1, 1, True)],
+    [(1, 40, False), (2, 40, False), (2, 1, False), (2, 40, True)],
 )
 def test_in_process_path_scores_like_splink_on_the_whole_store(
     store_frames, sweep_model, monkeypatch, workers, new_every, encoded
 ):
-    """``encoded``: the store's codes given (as the prepared cache keeps them), the
-    explanations' values then decoded from them instead of read from Arrow."""
+    """``encoded``: the store's codes given (as the prepared cache keeps them).
+
+    The explanations come back in the levels form; expanded with the model's layout
+    and each record's values from ``prepare_row`` (as the review service expands
+    them), they are Splink's."""
     model, _ = sweep_model
     prepared, table = store_frames
+    raw = pd.read_csv(SAMPLE / "records.csv", dtype=str, keep_default_na=False)
+    values = [
+        prepare_row({**{k: (v or None) for k, v in row.items()}, "record_id": str(i)})
+        for i, row in enumerate(raw.to_dict("records"))
+    ]
+    layout = inprocess_scoring.levels_layout(model)
     # record ids must be store keys (integers) for score_new's output
     prepared = prepared.assign(record_id=[str(i) for i in range(len(prepared))])
     table = table.set_column(0, "record_id", pa.array(prepared["record_id"]))
@@ -76,11 +86,14 @@ def test_in_process_path_scores_like_splink_on_the_whole_store(
     if new_every != 1:
         assert (~whole["left_pk"].astype(str).isin(new)).any()  # new on the right
     assert (whole["left_pk"].astype(str).isin(new) & whole["right_pk"].astype(str).isin(new)).any()
-    for text, theirs in zip(fast["explanation"], whole["explanation"], strict=True):
+    for left, right, text, theirs in zip(
+        fast["left_pk"], fast["right_pk"], fast["explanation"], whole["explanation"], strict=True
+    ):
         # the workers hand explanations back serialised, as the store will hold them
         assert isinstance(text, JsonText)
         assert text == json_text(text.decoded())
-        mine = text.decoded()
+        assert is_levels(text.decoded())
+        mine = layout.expand(text.decoded(), values[int(left)], values[int(right)])
         assert len(mine) == len(theirs) > 0
         for a, b in zip(mine, theirs, strict=True):
             assert (a["comparison"], a["level"], a["gamma"], a["max_gamma"]) == (
