@@ -33,6 +33,12 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=77)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--explain-min-probability",
+        type=float,
+        default=None,
+        help="the sweep's explain threshold (default: the sweep's own default)",
+    )
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument(
         "--max-candidates", type=int, default=50, help="the sweep's per-record cap (0: none)"
@@ -60,6 +66,11 @@ def main() -> None:
         overlap=dt.timedelta(0),
         progress=True,
         explain=not args.no_explain,
+        **(
+            {}
+            if args.explain_min_probability is None
+            else {"explain_min_probability": args.explain_min_probability}
+        ),
         workers=args.workers,
         max_candidates=args.max_candidates or None,
     )
