@@ -57,8 +57,9 @@ def sweep(
     explain_min_probability: Annotated[
         float | None,
         typer.Option(
-            help="Explain only pairs at or above this (0.3); the review API explains "
-            "the others when a reviewer opens them."
+            help="Explain only pairs at or above this (default: every stored pair on "
+            "DuckDB, where explanations are stored as levels; 0.3 on Spark or when a "
+            "model is trained first); the review API explains the others when opened."
         ),
     ] = None,
     cache: Annotated[
@@ -97,7 +98,6 @@ def sweep(
     from kinlink.config import get_settings
     from kinlink.matching.cluster import DEFAULT_THRESHOLD, MIN_PAIR_PROBABILITY
     from kinlink.matching.sweep import (
-        DEFAULT_EXPLAIN_PROBABILITY,
         NoModel,
         SweepLocked,
         SweepOptions,
@@ -133,11 +133,7 @@ def sweep(
         ),
         overlap=dt.timedelta(minutes=overlap_minutes),
         explain=explain,
-        explain_min_probability=(
-            DEFAULT_EXPLAIN_PROBABILITY
-            if explain_min_probability is None
-            else explain_min_probability
-        ),
+        explain_min_probability=explain_min_probability,
         cache_dir=settings.home / "sweep" if cache else None,
         webhook_url=webhook or None,
         progress=show_progress(show),

@@ -17,12 +17,12 @@ from kinlink.matching.sweep.lock import SweepLocked
 from kinlink.matching.sweep.notify import plan_notifications
 from kinlink.matching.sweep.report import RunSummary, format_report, latest_reports
 from kinlink.matching.sweep.run import (
-    DEFAULT_EXPLAIN_PROBABILITY,
     NoModel,
     SweepOptions,
     SweepResult,
     run_sweep,
 )
+from kinlink.matching.sweep.scoring import DEFAULT_EXPLAIN_PROBABILITY
 
 __all__ = [
     "DEFAULT_EXPLAIN_PROBABILITY",

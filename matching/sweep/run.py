@@ -82,9 +82,6 @@ logger = logging.getLogger(__name__)
 
 #: Records updated this long before the last watermark are swept again (see module doc).
 DEFAULT_OVERLAP = dt.timedelta(hours=1)
-#: Pairs below this are stored without an explanation (the review API computes one when
-#: a reviewer opens the pair): the floor of the review screen's "possible" band.
-DEFAULT_EXPLAIN_PROBABILITY = 0.30
 
 
 @dataclass
@@ -100,7 +97,8 @@ class SweepOptions:
     overlap: dt.timedelta = DEFAULT_OVERLAP
     max_block_size: int = MAX_BLOCK_SIZE
     explain: bool = True
-    explain_min_probability: float = DEFAULT_EXPLAIN_PROBABILITY
+    #: None: every kept pair in-process, ``DEFAULT_EXPLAIN_PROBABILITY`` on Splink's path
+    explain_min_probability: float | None = None
     cache_dir: Path | None = None
     webhook_url: str | None = None
     webhook_timeout: float = 10.0

@@ -71,6 +71,12 @@ logger = logging.getLogger(__name__)
 _CACHED = [c for c in PREPARED_COLUMNS if c != "name_rare"]
 #: Pairs explained per Splink query (bounds the memory of explanations).
 EXPLAIN_CHUNK = 20_000
+#: On Splink's path, pairs below this are stored without an explanation (the review
+#: API computes one when a reviewer opens the pair): the floor of the review screen's
+#: "possible" band. The in-process path stores every kept pair's levels: they cost
+#: ~150 bytes and no decoding (explaining all of them added ~2 s to a 10k sweep at 1M,
+#: docs/sweep.md), where Splink's explanations cost most of a sweep's time.
+DEFAULT_EXPLAIN_PROBABILITY = 0.30
 #: Records prepared at a time when the cache lacks them.
 PREPARE_CHUNK = 100_000
 #: Records per Parquet row group of the cache.
@@ -613,7 +619,7 @@ def score_new(
     max_block_size: int = MAX_BLOCK_SIZE,
     engine: Engine | None = None,
     explain: bool = True,
-    explain_min_probability: float = 0.0,
+    explain_min_probability: float | None = None,
     progress: bool = False,
     workers: int | None = None,
     key_index: KeyIndex | None = None,
@@ -623,10 +629,12 @@ def score_new(
 
     Only pairs at or above ``min_probability`` come back; the count is of every
     candidate pair blocking proposed (for the report). Explanations are computed for
-    pairs at or above ``explain_min_probability`` only, ``EXPLAIN_CHUNK`` pairs at a
-    time: they cost three quarters of a sweep's time and most of its memory (measured
-    in docs/sweep.md), and the review API computes a missing one when a reviewer
-    opens the pair. The others get an empty list.
+    pairs at or above ``explain_min_probability`` only (None: every pair in-process,
+    where they are levels; ``DEFAULT_EXPLAIN_PROBABILITY`` on Splink's path, where they
+    cost three quarters of a sweep's time and most of its memory, measured in
+    docs/sweep.md, and are computed ``EXPLAIN_CHUNK`` pairs at a time); the review
+    API computes a missing one when a reviewer opens the pair. The others get an
+    empty list.
 
     ``prepared`` as an Arrow table (:func:`prepare_store_table`, DuckDB engine) is the
     incremental sweep's lean path: the pairs are scored in-process
@@ -652,7 +660,7 @@ def score_new(
             max_block_size=max_block_size,
             engine=engine,
             explain=explain,
-            explain_min_probability=explain_min_probability,
+            explain_min_probability=explain_min_probability or 0.0,
             workers=workers,
             progress=progress,
             key_index=key_index,
@@ -686,6 +694,8 @@ def score_new(
         }
     )
     explanations: list[list[dict[str, Any]]] = [[] for _ in range(len(out))]
+    if explain_min_probability is None:
+        explain_min_probability = DEFAULT_EXPLAIN_PROBABILITY
     wanted = np.flatnonzero(out["match_probability"].to_numpy() >= explain_min_probability)
     if explain and len(wanted):
         explainer = Explainer(model.splink_settings)

@@ -269,19 +269,22 @@ def test_notifications_report_and_webhook(store, sweep_model, tmp_path):
 
 
 def test_only_likelier_pairs_are_explained_in_chunks(store, sweep_model, tmp_path, monkeypatch):
-    """Pairs below the explain threshold are stored without an explanation; the others
-    get the same explanation whether explained in one query or in small chunks."""
+    """By default every kept pair is stored with its levels; pairs below an explain
+    threshold are stored without an explanation, the others with the same one whether
+    explained in one query or in small chunks. The model's layout is stored once."""
+    from kinlink.matching.explain import is_levels
     from kinlink.matching.sweep import scoring
+    from kinlink.store.review_schema import ExplanationLayout
 
     model, _ = sweep_model
     load(store, sample_records(sample_frame().head(300)))
-    run_sweep(store, model, options(tmp_path, full=True, explain_min_probability=0.0))
+    run_sweep(store, model, options(tmp_path, full=True))
     with store.session() as session:
         everything = {
             (c.pair_lo, c.pair_hi): (c.match_probability, c.explanation)
             for c in session.scalars(select(CandidatePair))
         }
-    assert everything and all(expl for _, expl in everything.values())
+    assert everything and all(is_levels(expl) for _, expl in everything.values())
 
     monkeypatch.setattr(scoring, "EXPLAIN_CHUNK", 7)
     run_sweep(store, model, options(tmp_path, full=True, explain_min_probability=0.5))
@@ -298,3 +301,6 @@ def test_only_likelier_pairs_are_explained_in_chunks(store, sweep_model, tmp_pat
         assert now[key][1] == everything[key][1]
     for key in low:
         assert now[key][1] == []
+    with store.session() as session:
+        layouts = session.scalars(select(ExplanationLayout)).all()
+    assert [row.key for row in layouts] == [next(iter(everything.values()))[1]["layout"]]
