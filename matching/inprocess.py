@@ -406,15 +406,22 @@ class Scores:
     positions: np.ndarray | None = None
 
 
-def _comparisons(splink_settings: Mapping[str, Any]) -> tuple[float, tuple[_Comparison, ...]]:
-    """The prior weight and each comparison's levels with their in-process predicates."""
-    from splink.internals.misc import prob_to_match_weight
+def _parsed(splink_settings: Mapping[str, Any]) -> Any:
+    """Splink's ``Settings`` object of a model's settings dict."""
     from splink.internals.settings_creator import SettingsCreator
+
+    dialect = splink_settings.get("sql_dialect", "duckdb")
+    return SettingsCreator.from_path_or_dict(dict(splink_settings)).get_settings(dialect)
+
+
+def _comparisons(settings: Any) -> tuple[float, tuple[_Comparison, ...]]:
+    """The prior weight and each comparison's levels with their in-process predicates,
+    from Splink's ``Settings`` object (:func:`_parsed`)."""
+    from splink.internals.misc import prob_to_match_weight
 
     from kinlink.matching.comparisons import build_comparisons
 
-    dialect = splink_settings.get("sql_dialect", "duckdb")
-    settings = SettingsCreator.from_path_or_dict(dict(splink_settings)).get_settings(dialect)
+    dialect = settings._sql_dialect_str
     prior_weight = prob_to_match_weight(settings._probability_two_random_records_match)
     definitions = {c._output_column_name: c._comparison_levels for c in build_comparisons(dialect)}
     comparisons = []
@@ -468,10 +475,11 @@ def explanation_layout(
 ) -> ExplanationLayout:
     """The :class:`~kinlink.matching.explain.ExplanationLayout` of a model's pairs as this
     scorer scores them (its level weights and term-frequency comparisons)."""
-    _, comparisons = _comparisons(splink_settings)
+    settings = _parsed(splink_settings)
+    _, comparisons = _comparisons(settings)
     weights = {c.name: {lv.gamma: lv.match_weight for lv in c.levels} for c in comparisons}
     tf = {c.name for c in comparisons if any(lv.tf_column for lv in c.levels)}
-    return Explainer(splink_settings).layout(weights, tf, max_gamma)
+    return Explainer(splink_settings, settings).layout(weights, tf, max_gamma)
 
 
 class InProcessScorer:
@@ -490,7 +498,7 @@ class InProcessScorer:
     ) -> None:
         """``tf_tables`` (column -> value -> frequency) default to the stored table's own,
         as Splink computes them on the table it scores against."""
-        self.prior_weight, self.comparisons = _comparisons(splink_settings)
+        self.prior_weight, self.comparisons = _comparisons(_parsed(splink_settings))
         self._ceilings: dict[str, float] | None = None
         self._order = _PruningOrder(self.comparisons)
         self.stored = stored

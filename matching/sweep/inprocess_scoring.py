@@ -332,6 +332,7 @@ def score_new_in_process(
     progress: bool = False,
     key_index: KeyIndex | None = None,
     encoded: EncodedColumns | None = None,
+    layout: ExplanationLayout | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``scoring.SCORED_COLUMNS``) of the new records against the store,
     and the number of candidate pairs: what :func:`~.scoring.score_new` returns.
@@ -377,7 +378,7 @@ def score_new_in_process(
     _JOB = _Job(
         pairs=pairs,
         scorer=InProcessScorer(model.settings_for("duckdb"), stored),
-        layout=levels_layout(model),
+        layout=layout or levels_layout(model),
         pks=pks,
         min_probability=min_probability,
         min_weight=_weight_floor(min_probability),

@@ -39,6 +39,7 @@ from sqlalchemy import select, update
 
 import kinlink
 from kinlink.blocking.rules import MAX_BLOCK_SIZE
+from kinlink.ingest.load import cyclic_gc_paused
 from kinlink.matching.cluster import DEFAULT_THRESHOLD, MIN_PAIR_PROBABILITY
 from kinlink.matching.default_model import m_source_auto
 from kinlink.matching.engine import Engine
@@ -382,6 +383,7 @@ def _run(
 
     # -- score ---------------------------------------------------------------------------
     _set_phase(store, run_id, "score")
+    layout = _layout(model)
     scored, n_candidates = score_new(
         prepared,
         new["pk"].astype(str).tolist(),
@@ -395,6 +397,7 @@ def _run(
         workers=options.workers,
         key_index=key_index,
         encoded=encoded,
+        layout=layout,
     )
     del key_index, encoded
     agency = dict(zip(snapshot["pk"].tolist(), snapshot["agency"].tolist(), strict=True))
@@ -416,7 +419,10 @@ def _run(
 
     # -- write, all at once ----------------------------------------------------------------
     _set_phase(store, run_id, "write")
-    with store.session() as session:
+    # The collector paused: the pairs, decisions and clusters of a 10k run are millions
+    # of acyclic objects, and its full passes cost ~4 s of the write phase at 1M stored
+    # (seed 117, docs/sweep.md), finding nothing.
+    with store.session() as session, cyclic_gc_paused():
         # First statement is a write: on SQLite it takes the write lock now, so the
         # decisions read below cannot change before this transaction commits.
         session.execute(
@@ -435,7 +441,7 @@ def _run(
                 consent=consent,
                 model_fingerprint=model.fingerprint,
                 now=now,
-                layout=_layout(model),
+                layout=layout,
             )
         lap("write_pairs")
         inputs = cluster_input(session, options.threshold)

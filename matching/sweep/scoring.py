@@ -59,7 +59,7 @@ from kinlink.matching.encoded import (
     save_encoded,
 )
 from kinlink.matching.engine import Engine
-from kinlink.matching.explain import Explainer
+from kinlink.matching.explain import Explainer, ExplanationLayout
 from kinlink.matching.model import MODEL_INPUT_EXCLUDE, KinlinkModel
 from kinlink.matching.predict import Session
 from kinlink.matching.prepare import PREPARED_COLUMNS, TokenFrequencies, prepare_records
@@ -624,6 +624,7 @@ def score_new(
     workers: int | None = None,
     key_index: KeyIndex | None = None,
     encoded: EncodedColumns | None = None,
+    layout: ExplanationLayout | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Scored pairs (``SCORED_COLUMNS``) of the new records against all, and the pair count.
 
@@ -642,7 +643,8 @@ def score_new(
     by Splink's SQL over the whole store, with the same results; ``key_index`` (from
     :func:`prepare_store_table`) gives it the candidates without re-deriving every
     stored record's keys (built from ``prepared`` when not given), and ``encoded``
-    (also from there) the rows' codes without encoding them again.
+    (also from there) the rows' codes without encoding them again; ``layout`` is the
+    model's explanation layout for that path's levels (built here when not given).
     """
     if len(new_ids) == 0 or len(prepared) == 0:
         return pd.DataFrame(columns=SCORED_COLUMNS), 0
@@ -665,6 +667,7 @@ def score_new(
             progress=progress,
             key_index=key_index,
             encoded=encoded,
+            layout=layout,
         )
     new_table = engine.register(pd.DataFrame({"record_id": list(new_ids)}), "kinlink_new")
     counted: list[int] = []

@@ -37,7 +37,15 @@ def store_frames():
 
 
 def _scored(prepared, new_ids, model, **kwargs):
-    out, n = score_new(prepared, new_ids, model, min_probability=1e-9, explain=True, **kwargs)
+    out, n = score_new(
+        prepared,
+        new_ids,
+        model,
+        min_probability=1e-9,
+        explain=True,
+        explain_min_probability=0.0,
+        **kwargs,
+    )
     return out.sort_values(["left_pk", "right_pk"]).reset_index(drop=True), n
 
 
