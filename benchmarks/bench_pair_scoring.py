@@ -17,9 +17,9 @@ pairs. Then times on one core, over exactly those pairs:
 * ``batch pruned``: the same with the sweep's floor (p >= 0.01), so that pairs which
   cannot reach it are dropped part-way (``score_pairs(..., floor=)``, session 15);
 * the sweep's task function (``_score_task``) without pruning, with it, and with it and
-  explanations of the kept pairs >= 0.3, the sweep's default; last, the same over the
-  rows' codes as the prepared cache keeps them, the explained rows decoded from the
-  codes instead of read from Arrow (the sweep's way since session 16).
+  explanations (their levels, session 17) of the kept pairs >= 0.3; last, over the
+  rows' codes as the prepared cache keeps them (session 16) with every kept pair
+  explained: the sweep's default since session 17.
 
 Checks that both ways give the same match weights, and prints the figures. No timing
 asserts.
@@ -48,11 +48,10 @@ def main() -> None:
     from kinlink.blocking.key_index import KeyIndex, hash_keys
     from kinlink.blocking.new_pairs import NewPairs, RowFacts
     from kinlink.matching.engine import Engine
-    from kinlink.matching.explain import Explainer
     from kinlink.matching.inprocess import InProcessScorer, StoredColumns
     from kinlink.matching.model import load_model
     from kinlink.matching.sweep import inprocess_scoring as ips
-    from kinlink.matching.sweep.run import DEFAULT_EXPLAIN_PROBABILITY
+    from kinlink.matching.sweep.scoring import DEFAULT_EXPLAIN_PROBABILITY
     from kinlink.matching.sweep.scoring import encode_rows
 
     model = load_model(args.dir / "model.json")
@@ -144,9 +143,9 @@ def main() -> None:
     same = np.array_equal(full_kept, np.concatenate(pruned))
     print(f"same pairs and weights >= the floor, pruned or not: {same} ({len(every)} scored)")
 
-    explainer = Explainer(model.splink_settings)
+    layout = ips.levels_layout(model)
     # the sweep's way since session 16: the rows' codes as the prepared cache keeps
-    # them (name_rare counted on the codes), the explained rows decoded from them
+    # them (name_rare counted on the codes)
     t = time.perf_counter()
     encoded, _ = ips.with_rare_names(encode_rows(table))
     from_codes = InProcessScorer(model.settings_for("duckdb"), StoredColumns.from_encoded(encoded))
@@ -155,19 +154,22 @@ def main() -> None:
     # the same pairs first, as the scorer above was by the runs before)
     for task in tasks[:3]:
         from_codes.score_pairs(task.query, task.other, floor=floor)
-    runs = ((False, False, False), (False, True, False), (True, True, False), (True, True, True))
-    for explain, prune, decoded in runs:
+    runs = (
+        (False, False, False, 0.0),
+        (False, True, False, 0.0),
+        (True, True, False, DEFAULT_EXPLAIN_PROBABILITY),
+        (True, True, True, 0.0),
+    )
+    for explain, prune, decoded, explain_from in runs:
         ips._JOB = ips._Job(
-            inputs=None if decoded else inputs,
             pairs=pairs,
             scorer=from_codes if decoded else scorer,
-            explainer=explainer,
-            max_gamma=model.max_gammas(),
+            layout=layout,
             pks=pks,
             min_probability=0.01,
             min_weight=floor if prune else None,
             explain=explain,
-            explain_min_probability=DEFAULT_EXPLAIN_PROBABILITY,
+            explain_min_probability=explain_from,
         )
         t = time.perf_counter()
         results = [
@@ -176,11 +178,12 @@ def main() -> None:
         ]
         took = time.perf_counter() - t
         kept = sum(len(r[0]) for r in results)
-        explained = sum(1 for r in results for e in r[4] if e)
+        explained = sum(1 for r in results for e in r[4] if e != "[]")
         print(
             f"sweep task function (pairs derived and scored), explanations "
-            f"{'on' if explain else 'off'}, {'pruned' if prune else 'not pruned'}"
-            f"{', rows decoded from the kept codes' if decoded else ''}: {took:.1f}s "
+            f"{f'>= {explain_from}' if explain else 'off'}, "
+            f"{'pruned' if prune else 'not pruned'}"
+            f"{', over the kept codes' if decoded else ''}: {took:.1f}s "
             f"({n / took:,.0f} pairs/s; {kept} kept >= 0.01, {explained} explained)"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
