@@ -51,8 +51,7 @@ def main() -> None:
     from kinlink.matching.inprocess import InProcessScorer, StoredColumns
     from kinlink.matching.model import load_model
     from kinlink.matching.sweep import inprocess_scoring as ips
-    from kinlink.matching.sweep.scoring import DEFAULT_EXPLAIN_PROBABILITY
-    from kinlink.matching.sweep.scoring import encode_rows
+    from kinlink.matching.sweep.scoring import DEFAULT_EXPLAIN_PROBABILITY, encode_rows
 
     model = load_model(args.dir / "model.json")
     engine = Engine("duckdb")
