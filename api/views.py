@@ -7,6 +7,7 @@ are dropped, so neither the JSON nor the HTML can show more than allowed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ from kinlink.store.decisions import decision_history, latest_decisions, record_c
 from kinlink.store.review_schema import Decision, User
 from kinlink.store.review_schema import ExplanationLayout as StoredLayout
 from kinlink.store.schema import StoredRecord
+
+logger = logging.getLogger(__name__)
 
 #: Computes a stored pair's explanation on demand (``RealtimeMatcher.explain``).
 Explain = Callable[[StoredRecord, StoredRecord], list[dict[str, Any]] | None]
@@ -241,8 +244,13 @@ class Viewer:
             self._layouts[key] = None if row is None else ExplanationLayout.from_json(row.layout)
         layout = self._layouts[key]
         if layout is None:  # not expected: the sweep stores it with the pairs
+            logger.warning("explanation layout %s is not stored: computing the pair's", key)
             return []
-        return layout.expand(levels, prepared_values(left), prepared_values(right))
+        try:
+            return layout.expand(levels, prepared_values(left), prepared_values(right))
+        except ValueError as err:  # a damaged row: computed instead, never a broken page
+            logger.warning("explanation of pair %s-%s unreadable: %s", left.id, right.id, err)
+            return []
 
 
 def prepared_values(record: StoredRecord) -> dict[str, Any]:

@@ -274,3 +274,24 @@ def test_pair_stored_without_explanation_is_explained_when_opened(swept: Env) ->
     assert abs(total + prior - weight) < 1e-6
     with swept.store.session() as session:  # computed, not written on a GET
         assert session.get(CandidatePair, pair_id).explanation == []
+
+
+def test_a_damaged_stored_explanation_is_computed_instead(swept: Env) -> None:
+    """Levels that do not fit their layout never break a page: the pair is explained
+    as one stored without an explanation is (once the match index is built)."""
+    from kinlink.store.review_schema import CandidatePair
+
+    with swept.store.session() as session:
+        records = {r.id: r.agency for r in session.scalars(select(StoredRecord))}
+        row = next(
+            c
+            for c in session.scalars(select(CandidatePair).where(CandidatePair.shareable))
+            if is_levels(c.explanation) and "A" in (records[c.left_pk], records[c.right_pk])
+        )
+        row.explanation = {**row.explanation, "gamma": row.explanation["gamma"][:-1]}
+        pair_id = row.id
+    url, headers = f"/api/v1/candidates/{pair_id}", swept.auth("sup_a")
+    r = swept.client.get(url, headers=headers)
+    assert r.status_code == 200 and r.json()["explanation"] == []
+    swept.live()
+    assert len(swept.client.get(url, headers=headers).json()["explanation"]) > 5
