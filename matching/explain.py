@@ -141,43 +141,6 @@ class Explainer:
             )
         return out
 
-    def contribution_dicts(
-        self,
-        gamma: Mapping[str, int],
-        weight: Mapping[str, float],
-        tf: Mapping[str, float],
-        left: Mapping[str, Any],
-        right: Mapping[str, Any],
-        max_gamma: Mapping[str, int],
-    ) -> list[dict[str, Any]]:
-        """``[c.as_dict() for c in contributions(row)]`` plus each one's ``max_gamma``,
-        built straight from one pair's levels (``gamma``), weights, term-frequency
-        adjustments (``tf``: comparisons that have them) and the two records' values.
-
-        The same dicts, without the intermediate output row and ``Contribution``
-        objects: a sweep at a million records explains ~270,000 pairs, and building
-        them the long way was about half of its scoring time (docs/sweep.md).
-        """
-        out = []
-        for name, labels, columns in self._comparisons:
-            g = int(gamma.get(name, -1))
-            w = _float(weight.get(name))
-            adj = _float(tf.get(name))
-            out.append(
-                {
-                    "comparison": name,
-                    "level": labels.get(g, str(g)),
-                    "gamma": g,
-                    "match_weight": w,
-                    "tf_adjustment": adj,
-                    "values_l": {c: _plain(left.get(c)) for c in columns},
-                    "values_r": {c: _plain(right.get(c)) for c in columns},
-                    "total": w + adj,
-                    "max_gamma": max_gamma.get(name, g),
-                }
-            )
-        return out
-
 
 def _float(value: Any) -> float:
     try:
@@ -277,8 +240,9 @@ class ExplanationLayout:
     def expand(
         self, stored: Mapping[str, Any], left: Mapping[str, Any], right: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
-        """The full explanation (``Explainer.contribution_dicts``' dicts) of a levels-form
-        one, with ``left``'s and ``right``'s prepared values (the pair's own sides).
+        """The full explanation (``Contribution.as_dict`` with ``max_gamma``, as real-time
+        matching stores it) of a levels-form one, with ``left``'s and ``right``'s
+        prepared values (the pair's own sides).
 
         The values are the records' current ones: a record changed since the pair was
         scored shows its new values beside the old levels until the pair is scored

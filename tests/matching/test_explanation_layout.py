@@ -4,7 +4,8 @@ A sweep stores each pair's comparison levels and term-frequency adjustments only
 the review service expands them with the model's layout and the two records'
 prepared values. Whatever the levels and values (names in any script, NULLs, NaN
 adjustments), the expansion must be the dicts the full form would have stored
-(``Explainer.contribution_dicts``), after the trip through the store's JSON.
+(``Explainer.contributions`` of the output row, as real-time matching stores them),
+after the trip through the store's JSON.
 """
 
 from __future__ import annotations
@@ -66,15 +67,19 @@ def test_levels_expand_to_the_full_explanation(data: Any) -> None:
     right = {c: data.draw(_value) for c in LAYOUT.value_columns}
     stored = orjson.loads(json_text(LAYOUT.levels(gammas, tf)))  # as the store gives it back
     assert is_levels(stored)
-    names = [c.name for c in LAYOUT.comparisons]
-    want = EXPLAINER.contribution_dicts(
-        dict(zip(names, gammas, strict=True)),
-        {c.name: c.weights[g] for c, g in zip(LAYOUT.comparisons, gammas, strict=True)},
-        dict(zip(LAYOUT.tf_comparisons, tf, strict=True)),
-        left,
-        right,
-        MODEL.max_gammas(),
-    )
+    # the output row real-time matching explains (Explainer.contributions reads it)
+    row: dict[str, Any] = {}
+    for comparison, g in zip(LAYOUT.comparisons, gammas, strict=True):
+        row[f"gamma_{comparison.name}"] = g
+        row[f"mw_{comparison.name}"] = comparison.weights[g]
+    for name, adjustment in zip(LAYOUT.tf_comparisons, tf, strict=True):
+        row[f"mw_tf_adj_{name}"] = adjustment
+    for column in LAYOUT.value_columns:
+        row[f"{column}_l"], row[f"{column}_r"] = left[column], right[column]
+    max_gamma = MODEL.max_gammas()
+    want = [
+        {**c.as_dict(), "max_gamma": max_gamma[c.comparison]} for c in EXPLAINER.contributions(row)
+    ]
     assert LAYOUT.expand(stored, left, right) == want
 
 

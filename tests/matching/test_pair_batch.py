@@ -122,14 +122,19 @@ def test_empty_batch(index: MatchIndex) -> None:
     assert len(scores.match_weight) == 0
 
 
-def test_explanation_dicts_built_directly_are_the_long_way_s(index: MatchIndex) -> None:
-    """``Explainer.contribution_dicts`` (the sweep's) gives exactly the dicts of
-    ``contributions(explain_row(...))`` with ``max_gamma``, which the parity tests hold
-    to Splink's explain-mode output."""
-    from kinlink.matching.inprocess import explain_row
+def test_levels_expand_to_the_long_way_s_explanations(index: MatchIndex) -> None:
+    """A scored pair's levels (what the sweep stores), expanded with the model's layout
+    and the two rows, give exactly the dicts of ``contributions(explain_row(...))`` with
+    ``max_gamma`` (real-time matching's), which the parity tests hold to Splink's
+    explain-mode output: the layout's per-level weights are the scorer's."""
+    import orjson
+
+    from kinlink.matching.inprocess import explain_row, explanation_layout
+    from kinlink.store.database import json_text
 
     scorer = index._in_process
     assert scorer is not None
+    layout = explanation_layout(index.model.settings_for("duckdb"), index.model.max_gammas())
     rows = index._arrow.to_pylist()
     rng = np.random.default_rng(2)
     left = rng.choice(len(rows), 400)
@@ -142,13 +147,10 @@ def test_explanation_dicts_built_directly_are_the_long_way_s(index: MatchIndex) 
             {**c.as_dict(), "max_gamma": max_gamma.get(c.comparison, c.gamma)}
             for c in index.explainer.contributions(explain_row(scores, i, a, b, index._columns))
         ]
-        got = index.explainer.contribution_dicts(
-            {k: int(v[i]) for k, v in scores.gamma.items()},
-            {k: float(v[i]) for k, v in scores.mw.items()},
-            {k: float(v[i]) for k, v in scores.tf_adj.items()},
-            a,
-            b,
-            max_gamma,
+        levels = layout.levels(
+            [int(scores.gamma[c.name][i]) for c in layout.comparisons],
+            [float(scores.tf_adj[name][i]) for name in layout.tf_comparisons],
         )
+        got = layout.expand(orjson.loads(json_text(levels)), a, b)
         assert got == expected
         assert [list(d) for d in got] == [list(d) for d in expected]  # same key order
