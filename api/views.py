@@ -52,6 +52,7 @@ class Viewer:
         self._users: dict[int, str] = {}
         self._records: dict[int, StoredRecord] = {}
         self._layouts: dict[str, ExplanationLayout | None] = {}
+        self._values: dict[int, dict[str, Any]] = {}
 
     def allowed(self, record: StoredRecord) -> tuple[str, ...] | None:
         """Fields of ``record`` the viewer may see; ``None`` means all (own agency)."""
@@ -235,6 +236,13 @@ class Viewer:
             )
         return out
 
+    def _prepared(self, record: StoredRecord) -> dict[str, Any]:
+        """A record's prepared columns (the values an explanation shows), once per request:
+        a list of candidates shows the same record beside each of them."""
+        if record.id not in self._values:
+            self._values[record.id] = prepare_row(engine_row(record.id, record.data))
+        return self._values[record.id]
+
     def _expanded(
         self, levels: dict[str, Any], left: StoredRecord, right: StoredRecord
     ) -> list[dict[str, Any]]:
@@ -247,15 +255,10 @@ class Viewer:
             logger.warning("explanation layout %s is not stored: computing the pair's", key)
             return []
         try:
-            return layout.expand(levels, prepared_values(left), prepared_values(right))
+            return layout.expand(levels, self._prepared(left), self._prepared(right))
         except ValueError as err:  # a damaged row: computed instead, never a broken page
             logger.warning("explanation of pair %s-%s unreadable: %s", left.id, right.id, err)
             return []
-
-
-def prepared_values(record: StoredRecord) -> dict[str, Any]:
-    """A stored record's prepared columns, the values an explanation shows."""
-    return prepare_row(engine_row(record.id, record.data))
 
 
 def _ordered(view: PairView) -> tuple[StoredRecord, StoredRecord]:

@@ -193,10 +193,6 @@ class ExplanationLayout:
         object.__setattr__(self, "key", hashlib.sha256(text.encode()).hexdigest()[:16])
 
     @property
-    def value_columns(self) -> list[str]:
-        return sorted({c for comparison in self.comparisons for c in comparison.columns})
-
-    @property
     def tf_comparisons(self) -> list[str]:
         """The comparisons whose adjustments a levels-form explanation lists, in order."""
         return [c.name for c in self.comparisons if c.tf]
