@@ -246,18 +246,21 @@ class Viewer:
     def _expanded(
         self, levels: dict[str, Any], left: StoredRecord, right: StoredRecord
     ) -> list[dict[str, Any]]:
+        # A missing or damaged layout or levels: the pair is explained as one stored
+        # without an explanation is (not expected; never a broken page).
         key = str(levels.get("layout"))
-        if key not in self._layouts:
-            row = self.session.get(StoredLayout, key)
-            self._layouts[key] = None if row is None else ExplanationLayout.from_json(row.layout)
-        layout = self._layouts[key]
-        if layout is None:  # not expected: the sweep stores it with the pairs
-            logger.warning("explanation layout %s is not stored: computing the pair's", key)
-            return []
         try:
+            if key not in self._layouts:
+                row = self.session.get(StoredLayout, key)
+                stored = None if row is None else ExplanationLayout.from_json(row.layout)
+                self._layouts[key] = stored
+            layout = self._layouts[key]
+            if layout is None:
+                logger.warning("explanation layout %s is not stored", key)
+                return []
             return layout.expand(levels, self._prepared(left), self._prepared(right))
-        except ValueError as err:  # a damaged row: computed instead, never a broken page
-            logger.warning("explanation of pair %s-%s unreadable: %s", left.id, right.id, err)
+        except (ValueError, TypeError, KeyError) as err:
+            logger.warning("explanation of pair %s-%s unreadable: %r", left.id, right.id, err)
             return []
 
 

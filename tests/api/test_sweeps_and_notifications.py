@@ -293,5 +293,10 @@ def test_a_damaged_stored_explanation_is_computed_instead(swept: Env) -> None:
     url, headers = f"/api/v1/candidates/{pair_id}", swept.auth("sup_a")
     r = swept.client.get(url, headers=headers)
     assert r.status_code == 200 and r.json()["explanation"] == []
+    with swept.store.session() as session:  # levels of the wrong type
+        row = session.get(CandidatePair, pair_id)
+        row.explanation = {**row.explanation, "gamma": [None, {"x": 1}], "tf": 3}
+    r = swept.client.get(url, headers=headers)
+    assert r.status_code == 200 and r.json()["explanation"] == []
     swept.live()
     assert len(swept.client.get(url, headers=headers).json()["explanation"]) > 5
