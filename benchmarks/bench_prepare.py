@@ -7,7 +7,9 @@ and prints records, wall and CPU seconds of the prepare step, records per CPU-se
 and the process's peak RSS (which includes the input frame). CPU time is the
 process's own (``time.process_time``), so it is meaningful on a shared machine;
 with ``--workers`` above 1 it misses the worker processes' time, which is reported
-separately.
+separately. Last, :func:`~kinlink.matching.prepare.prepare_row` per record on up to
+``--rows`` of them (warmed up first): what the review API pays per record to expand a
+sweep pair's levels-form explanation (docs/sweep.md, "Levels, not values").
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--records", required=True, help="record-format-v1 CSV")
     parser.add_argument("--limit", type=int, default=None, help="first N records only")
     parser.add_argument("--workers", type=int, default=None, help="prepare_records(workers=)")
+    parser.add_argument("--rows", type=int, default=3000, help="records timed one at a time")
     args = parser.parse_args(argv)
 
-    from kinlink.matching.prepare import prepare_records
+    from kinlink.matching.prepare import prepare_records, prepare_row
 
     t0 = time.perf_counter()
     frame = pd.read_csv(args.records, dtype=str, keep_default_na=False, nrows=args.limit)
@@ -61,6 +64,18 @@ def main(argv: list[str] | None = None) -> None:
     print(f"peak RSS MB        {_peak_rss_mb(resource.RUSAGE_SELF):,.0f}")
     if child_cpu:
         print(f"peak RSS workers   {_peak_rss_mb(resource.RUSAGE_CHILDREN):,.0f} (largest one)")
+
+    rows = [
+        {**{k: (v or None) for k, v in r.items()}, "record_id": str(i)}
+        for i, r in enumerate(frame.head(args.rows).to_dict("records"))
+    ]
+    for row in rows[:50]:
+        prepare_row(row)
+    t = time.perf_counter()
+    for row in rows:
+        prepare_row(row)
+    per = (time.perf_counter() - t) / max(len(rows), 1)
+    print(f"prepare_row        {1000 * per:.3f} ms/record ({len(rows):,} records, one at a time)")
 
 
 if __name__ == "__main__":
