@@ -29,17 +29,50 @@ def serve(
         ),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    sweep_at: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KINLINK_SWEEP_AT",
+            help="Also run `kinlink sweep` every day at this local time (HH:MM), as a "
+            "child process (instead of cron or a systemd timer).",
+        ),
+    ] = None,
+    sweep_every: Annotated[
+        float | None,
+        typer.Option(
+            envvar="KINLINK_SWEEP_EVERY_MINUTES",
+            min=1,
+            help="Also run `kinlink sweep` every N minutes (counted from each start).",
+        ),
+    ] = None,
 ) -> None:
     """Start the review service: JSON API at /api/v1 (docs at /docs), pages at /."""
     import uvicorn
 
     from kinlink.api import RealtimeMatcher, create_app
     from kinlink.config import get_settings
+    from kinlink.matching.sweep.schedule import Schedule, SweepScheduler
 
+    scheduler = None
+    if sweep_at is not None or sweep_every is not None:
+        if sweep_at is not None and sweep_every is not None:
+            raise typer.BadParameter("give --sweep-at or --sweep-every, not both")
+        try:
+            scheduler = SweepScheduler(Schedule.parse(sweep_at, sweep_every))
+        except ValueError as err:
+            raise typer.BadParameter(str(err)) from err
     settings = get_settings()
     store = open_store()
     matcher = RealtimeMatcher(store, settings)
     application = create_app(settings, store, matcher, start_matcher=False)
     matcher.start(match_existing=match_existing)
     typer.echo(f"kinlink review service on http://{host}:{port}/ (store: {store.display_url})")
-    uvicorn.run(application, host=host, port=port, log_level=log_level, proxy_headers=False)
+    if scheduler is not None:
+        scheduler.start()
+        when = sweep_at if sweep_at is not None else f"every {sweep_every:g} minutes"
+        typer.echo(f"kinlink sweep scheduled: {when} (a child process; see the server log)")
+    try:
+        uvicorn.run(application, host=host, port=port, log_level=log_level, proxy_headers=False)
+    finally:
+        if scheduler is not None:
+            scheduler.stop(timeout=1)
