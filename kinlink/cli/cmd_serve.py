@@ -9,6 +9,7 @@ before opening it to a network.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -68,6 +69,14 @@ def serve(
     matcher.start(match_existing=match_existing)
     typer.echo(f"kinlink review service on http://{host}:{port}/ (store: {store.display_url})")
     if scheduler is not None:
+        # the sweeps' reports and failures in the server's output (uvicorn configures
+        # only its own loggers)
+        log = logging.getLogger("kinlink.matching.sweep.schedule")
+        if not log.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
         scheduler.start()
         when = sweep_at if sweep_at is not None else f"every {sweep_every:g} minutes"
         typer.echo(f"kinlink sweep scheduled: {when} (a child process; see the server log)")
