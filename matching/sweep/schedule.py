@@ -73,8 +73,8 @@ class SweepScheduler:
     clock: Callable[[], dt.datetime] = dt.datetime.now
     #: (started, exit code) of every run, newest last.
     runs: list[tuple[dt.datetime, int]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="kinlink-sweep", daemon=True)
