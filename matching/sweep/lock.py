@@ -16,15 +16,18 @@ so two processes racing for a free (or stale) lock cannot both win.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from kinlink.store import Store
 from kinlink.store.schema import utcnow
@@ -116,26 +119,59 @@ class HeldLock:
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
+        self._held_by_write = threading.Event()
+        self._beating = threading.Lock()  # a beat in flight finishes before a write starts
         self._thread = threading.Thread(target=self._beat, name="kinlink-sweep-lock", daemon=True)
         self._thread.start()
+
+    def _refresh(self, session: Session) -> None:
+        session.execute(
+            update(SweepLock)
+            .where(SweepLock.id == _LOCK_ID, SweepLock.holder == self.holder)
+            .values(heartbeat_at=utcnow())
+        )
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat.total_seconds()):
             try:
-                with self.store.session() as session:
-                    session.execute(
-                        update(SweepLock)
-                        .where(SweepLock.id == _LOCK_ID, SweepLock.holder == self.holder)
-                        .values(heartbeat_at=utcnow())
-                    )
+                with self._beating:
+                    if self._held_by_write.is_set():
+                        continue
+                    with self.store.session() as session:
+                        self._refresh(session)
             except Exception as exc:  # a busy database must not kill the sweep; the lease
-                # is long. On SQLite the sweep's own write transaction (the write phase)
-                # holds the database: expected, so one line, not a traceback.
+                # is long. One line, not a traceback.
                 logger.warning(
                     "could not refresh the sweep lock's heartbeat (%s); next try in %s",
                     str(exc).splitlines()[0][:200],
                     self.heartbeat,
                 )
+
+    @contextlib.contextmanager
+    def writing(self, session: Session) -> Iterator[None]:
+        """The heartbeat while this holder's own write transaction runs in ``session``.
+
+        Why: on SQLite that transaction holds the whole database, so every refresh from
+        the thread's own connection waited out the busy timeout and failed, logging a
+        warning per beat for a condition that is expected (a 100k sweep writes for five
+        minutes). Nobody can take the lock over meanwhile either: taking it is a write,
+        and :func:`acquire` says the holder is writing its results. So on SQLite the
+        thread skips its beats and the heartbeat is refreshed inside the transaction
+        instead, at its start and as its last statement, so the commit carries a fresh
+        heartbeat however long the write took. On PostgreSQL the thread goes on beating
+        from its own connection (the write does not touch the lock row), unchanged.
+        """
+        if session.get_bind().dialect.name != "sqlite":
+            yield
+            return
+        with self._beating:
+            self._held_by_write.set()
+        try:
+            self._refresh(session)
+            yield
+            self._refresh(session)
+        finally:
+            self._held_by_write.clear()
 
     def set_run(self, run_id: int) -> None:
         self.run_id = run_id

@@ -422,7 +422,7 @@ def _run(
     # The collector paused: the pairs, decisions and clusters of a 10k run are millions
     # of acyclic objects, and its full passes cost ~4 s of the write phase at 1M stored
     # (seed 117, docs/sweep.md), finding nothing.
-    with store.session() as session, cyclic_gc_paused():
+    with store.session() as session, held.writing(session), cyclic_gc_paused():
         # First statement is a write: on SQLite it takes the write lock now, so the
         # decisions read below cannot change before this transaction commits.
         session.execute(

@@ -229,6 +229,49 @@ def test_a_sweep_writing_its_results_on_sqlite_is_reported_as_running(tmp_path):
         store.close()
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_the_heartbeat_during_the_holders_own_write_on_sqlite(tmp_path, caplog, inside):
+    """Inside ``writing``: no failed beats logged, and the commit carries a fresh
+    heartbeat. Outside it (the control), the thread's beats fail on the held database."""
+    import contextlib
+    import logging
+    import time
+
+    from sqlalchemy import event
+
+    from kinlink.store import Store
+    from kinlink.store.sweep_schema import SweepLock, SweepRun
+
+    store = Store(f"sqlite:///{tmp_path / 'kinlink.sqlite'}")
+    event.listen(store.engine, "connect", lambda conn, _: conn.execute("PRAGMA busy_timeout = 50"))
+    held = acquire(store, heartbeat=dt.timedelta(seconds=0.05))
+    caplog.set_level(logging.WARNING, logger="kinlink.matching.sweep.lock")
+    try:
+        with store.session() as session:
+            started = dt.datetime.now(dt.UTC)
+            with held.writing(session) if inside else contextlib.nullcontext():
+                session.add(SweepRun(mode="full", status="running", holder=held.holder))
+                session.flush()  # the transaction now holds SQLite's write lock
+                time.sleep(0.6)  # a dozen beats
+        failed = [r for r in caplog.records if "could not refresh" in r.getMessage()]
+        with store.session() as session:
+            beat = session.scalar(select(SweepLock.heartbeat_at))
+        beat = beat.replace(tzinfo=dt.UTC) if beat.tzinfo is None else beat
+        read_at = dt.datetime.now(dt.UTC)
+        if inside:
+            assert failed == []
+            # fresh when the transaction commits, after the write's 0.6 s
+            assert started + dt.timedelta(seconds=0.5) <= beat <= read_at
+        else:
+            assert failed  # the condition `writing` exists for
+        held.release()
+        with store.session() as session:  # released: the lock row is free again
+            assert session.scalar(select(SweepLock.holder)) is None
+    finally:
+        held._stop.set()
+        store.close()
+
+
 def test_notifications_report_and_webhook(store, sweep_model, tmp_path):
     model, _ = sweep_model
     received: list[bytes] = []
