@@ -146,7 +146,7 @@ def main() -> None:
     # the sweep's way since session 16: the rows' codes as the prepared cache keeps
     # them (name_rare counted on the codes)
     t = time.perf_counter()
-    encoded, _ = ips.with_rare_names(encode_rows(table))
+    encoded = ips.with_rare_names(encode_rows(table))
     from_codes = InProcessScorer(model.settings_for("duckdb"), StoredColumns.from_encoded(encoded))
     print(f"encoded as the cache keeps it: {time.perf_counter() - t:.1f}s", flush=True)
     # (a fresh scorer learns its pruning order on its first calls: it is warmed up on

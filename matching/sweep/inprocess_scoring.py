@@ -109,19 +109,15 @@ def common_tokens(frequencies: TokenFrequencies) -> pa.Array:
     )
 
 
-def rare_lists(
-    frequencies: TokenFrequencies | pa.Array, lists: pa.ChunkedArray | pa.Array
-) -> pa.ChunkedArray:
+def rare_lists(frequencies: TokenFrequencies, lists: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
     """``frequencies.rare`` of every list of an Arrow list column (a null list gives
-    ``[]``); ``frequencies`` may be the common tokens themselves (:func:`common_tokens`).
+    ``[]``).
 
     Columnar because the sweep needs it for every stored record each run: a Python
     loop over a million records' token lists cost seconds; this filters the flat
     tokens against the few common ones instead.
     """
-    common = (
-        frequencies if isinstance(frequencies, pa.Array) else common_tokens(frequencies)
-    ).cast(pa.string())
+    common = common_tokens(frequencies)
     chunks = lists.chunks if isinstance(lists, pa.ChunkedArray) else [lists]
     out = [_drop_tokens(chunk, common) for chunk in chunks]
     return pa.chunked_array(out, type=pa.list_(pa.string()))
@@ -139,9 +135,8 @@ def _drop_tokens(lists: pa.Array, common: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), kept.cast(pa.string()))
 
 
-def model_columns(table: pa.Table, frequencies: TokenFrequencies | pa.Array) -> pa.Table:
-    """The store's model-input columns as Arrow, with ``name_rare`` from ``frequencies``
-    (or from the common tokens, :func:`rare_lists`)."""
+def model_columns(table: pa.Table, frequencies: TokenFrequencies) -> pa.Table:
+    """The store's model-input columns as Arrow, with ``name_rare`` from ``frequencies``."""
     rare = rare_lists(frequencies, table.column("name_all"))
     drop = [c for c in (*MODEL_INPUT_EXCLUDE, "name_rare") if c in table.column_names]
     out = table.drop(drop).append_column("name_rare", rare)
@@ -153,11 +148,10 @@ def model_columns(table: pa.Table, frequencies: TokenFrequencies | pa.Array) -> 
         return out
 
 
-def with_rare_names(encoded: EncodedColumns) -> tuple[EncodedColumns, pa.Array]:
-    """``encoded`` with ``name_rare`` added from its own ``name_all`` codes, and the
-    common tokens (what :func:`store_frequencies` and :func:`rare_lists` give, from
-    the codes: a token's count is the number of rows whose distinct ``name_all``
-    codes hold it)."""
+def with_rare_names(encoded: EncodedColumns) -> EncodedColumns:
+    """``encoded`` with ``name_rare`` added from its own ``name_all`` codes: what
+    :func:`store_frequencies` and :func:`rare_lists` give, from the codes (a token's
+    count is the number of rows whose distinct ``name_all`` codes hold it)."""
     encoded.build_distinct()
     names = encoded.distinct["name_all"]
     counts = np.bincount(names.codes, minlength=len(encoded.dictionary))
@@ -197,10 +191,7 @@ def with_rare_names(encoded: EncodedColumns) -> tuple[EncodedColumns, pa.Array]:
     else:
         out.distinct.pop("name_rare", None)
         out.build_distinct()
-    common_strings = encoded.dictionary.take(pa.array(np.flatnonzero(common)))
-    if null_common:
-        common_strings = pa.concat_arrays([common_strings, pa.nulls(1, type=common_strings.type)])
-    return out, common_strings
+    return out
 
 
 @dataclass
@@ -370,7 +361,7 @@ def score_new_in_process(
         encoded = None
     if encoded is not None:
         # no copy of the store as Arrow: explanations are levels, the values the records'
-        encoded, _ = with_rare_names(encoded)
+        encoded = with_rare_names(encoded)
         stored = StoredColumns.from_encoded(encoded)
     else:
         stored = StoredColumns(model_columns(table, store_frequencies(engine, table)))

@@ -220,9 +220,10 @@ class PreparedCache:
         try:
             self.schema = pq.read_schema(self.path)
             columns = None
-            if not keys and _runs_on_disk(paths):
+            rows = _rows_of(paths)
+            if not keys and rows is not None and _runs_on_disk(paths, rows):
                 columns = [c for c in self.schema.names if c != "block_keys"]
-                if facts_only and _encodings_on_disk(paths):
+                if facts_only and _encodings_on_disk(paths, rows):
                     columns = [c for c in FACT_COLUMNS if c in self.schema.names]
                     self.narrow = True
             tables = [pq.read_table(self.path, columns=columns)]
@@ -303,22 +304,25 @@ class PreparedCache:
         return runs
 
 
-def _encodings_on_disk(paths: list[Path]) -> bool:
-    """Whether every one of ``paths`` has its valid encoding saved beside it."""
+def _rows_of(paths: list[Path]) -> list[int] | None:
+    """Each file's row count from its footer, or ``None`` when one is unreadable (the
+    full read then finds and reports it)."""
     try:
-        sizes = [pq.ParquetFile(p).metadata.num_rows for p in paths]
+        return [pq.ParquetFile(p).metadata.num_rows for p in paths]
     except Exception:
-        return False
-    return all(encoding_saved(p, file_stamp(p, n)) for p, n in zip(paths, sizes, strict=True))
+        return None
 
 
-def _runs_on_disk(paths: list[Path]) -> bool:
-    """Whether every one of ``paths`` has its valid key run saved beside it."""
-    try:
-        sizes = [pq.ParquetFile(p).metadata.num_rows for p in paths]
-    except Exception:  # an unreadable file: the full read finds and reports it
-        return False
-    return all(load_run(p, n) is not None for p, n in zip(paths, sizes, strict=True))
+def _encodings_on_disk(paths: list[Path], rows: list[int]) -> bool:
+    """Whether every one of ``paths`` (holding ``rows`` rows each) has its valid
+    encoding saved beside it."""
+    return all(encoding_saved(p, file_stamp(p, n)) for p, n in zip(paths, rows, strict=True))
+
+
+def _runs_on_disk(paths: list[Path], rows: list[int]) -> bool:
+    """Whether every one of ``paths`` (holding ``rows`` rows each) has its valid key run
+    saved beside it."""
+    return all(load_run(p, n) is not None for p, n in zip(paths, rows, strict=True))
 
 
 @dataclass
