@@ -5,7 +5,8 @@
 ``--dir`` is a store made by ``bench_sweep.py --dir ...`` (its SQLite file, prepared
 cache and ``model.json``). Loads ``--new`` records from another generator seed (their
 ``record_id``s prefixed with the seed, so they are new children, not updates) and
-sweeps them; ``--new 0`` sweeps what is pending (e.g. after a killed run). Prints the
+sweeps them; ``--new 0`` sweeps what is pending (e.g. after a killed run); ``--full``
+sweeps every record again (``kinlink sweep --full``, what a model change needs). Prints the
 wall and CPU time, the phases, the pair counts and the peak RSS of this process and of
 its scoring workers (a fresh process: the figure is the sweep's own, not the
 generator's). No asserts.
@@ -40,6 +41,7 @@ def main() -> None:
         help="the sweep's explain threshold (default: the sweep's own default)",
     )
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--full", action="store_true", help="a full sweep (every record)")
     parser.add_argument(
         "--max-candidates", type=int, default=50, help="the sweep's per-record cap (0: none)"
     )
@@ -73,6 +75,7 @@ def main() -> None:
         ),
         workers=args.workers,
         max_candidates=args.max_candidates or None,
+        full=args.full,
     )
     started, cpu = time.perf_counter(), _cpu()
     report = run_sweep(store, model, options).report

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kinlink.blocking.key_index import KeyIndex, KeyRun
+from kinlink.blocking.key_index import KeyIndex, KeyRun, sorted_unique
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class NewPairs:
     ) -> None:
         self.index = index
         self.facts = facts
-        hashes = np.unique(np.asarray(new_keys.hashes))
+        hashes = sorted_unique(np.asarray(new_keys.hashes))
         ranges = index.ranges(hashes)
         sizes = index.counts(hashes, ranges)
         kept = (sizes >= 2) & (sizes <= int(max_block_size))
@@ -102,8 +102,10 @@ class NewPairs:
         keys = position[found]
         order = np.argsort(rows, kind="stable")
         self._rows, self._keys = rows[order], keys[order]
-        #: the new records with at least one kept key, ascending
-        self.queries, starts = np.unique(self._rows, return_index=True)
+        # the new records with at least one kept key, ascending, and where each one's
+        # keys start (``_rows`` is sorted: where its value changes)
+        starts = np.flatnonzero(np.diff(self._rows, prepend=-1))
+        self.queries = self._rows[starts]
         self._starts = np.append(starts, len(self._rows))
 
     def pairs(self, first: int, last: int) -> QueryPairs:
@@ -133,7 +135,7 @@ class NewPairs:
             & ((f.consent[q] & f.consent[o]) | (f.agency[q] == f.agency[o]))
         )
         # each pair once (it shares several keys), ordered by query then other
-        code = np.unique(q[ok] * self.index.n_rows + o[ok])
+        code = sorted_unique(q[ok] * self.index.n_rows + o[ok])
         q, o = np.divmod(code, self.index.n_rows)
         swap = (f.is_case[q] & ~f.is_case[o]) | (
             (f.is_case[q] == f.is_case[o]) & (f.rank[q] > f.rank[o])

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from kinlink.blocking.key_index import sorted_unique
 from kinlink.blocking.rules import MAX_BLOCK_SIZE, block_keys
 from kinlink.matching.engine import Engine
 from kinlink.matching.explain import Contribution, Explainer
@@ -269,7 +270,7 @@ class MatchIndex:
         hits = [self._index[k] for k in prepared["block_keys"] if k in self._index]
         if not hits:
             return np.empty(0, dtype=np.int64)
-        rows = np.unique(np.concatenate(hits))
+        rows = sorted_unique(np.concatenate(hits))
         if record_types is not None:
             rows = rows[np.isin(self._types[rows], list(record_types))]
         # Consent: no proposals across agencies when either side refused tracing.
